@@ -1,0 +1,291 @@
+/* Option parsing, configuration loading and output helpers for the commands. */
+#include "config.h"
+
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util/log.h"
+
+int
+cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mcp-authd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USER;
+}
+
+int
+cli_misuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mcp-authd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see 'mcp-authd --help')\n", stderr);
+	return EXIT_MISUSE;
+}
+
+int
+cli_print_json(json_t *doc)
+{
+	char *text;
+
+	if (doc == NULL)
+		return cli_fail("out of memory");
+	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	json_decref(doc);
+	if (text == NULL)
+		return cli_fail("out of memory");
+	puts(text);
+	free(text);
+	return EXIT_OK;
+}
+
+int64_t
+cli_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void
+cli_time_str(int64_t t, char *out)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL) {
+		snprintf(out, 32, "-");
+		return;
+	}
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* "--access-token-ttl" -> "access_token_ttl" when that is a config key. */
+static int
+config_flag_key(const char *arg, char *key, size_t keylen)
+{
+	size_t i;
+
+	if (strncmp(arg, "--", 2) != 0 || strlen(arg + 2) >= keylen)
+		return 0;
+	for (i = 0; arg[2 + i] != '\0'; i++)
+		key[i] = arg[2 + i] == '-' ? '_' : arg[2 + i];
+	key[i] = '\0';
+	return config_key_known(key);
+}
+
+int
+cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, const char **pos,
+    int maxpos, int *npos)
+{
+	char key[64];
+	int i;
+
+	*npos = 0;
+	for (i = 0; i < argc; i++) {
+		const char *arg = argv[i], *val = NULL, *eq = NULL;
+		const struct cli_opt *o = NULL;
+		size_t namelen;
+
+		if (strcmp(arg, "--json") == 0) {
+			c->json = 1;
+			continue;
+		}
+		if (strncmp(arg, "--", 2) != 0 || strcmp(arg, "--") == 0) {
+			if (strcmp(arg, "--") == 0) {
+				for (i++; i < argc; i++) {
+					if (*npos >= maxpos)
+						return cli_misuse("unexpected argument '%s'", argv[i]);
+					pos[(*npos)++] = argv[i];
+				}
+				break;
+			}
+			if (arg[0] == '-' && arg[1] != '\0' && opts != NULL) {
+				/* Short options are spelled out by the command (-n). */
+				for (o = opts; o->name != NULL && strcmp(o->name, arg) != 0; o++)
+					;
+				if (o->name == NULL)
+					return cli_misuse("unknown option '%s'", arg);
+				goto have_opt;
+			}
+			if (*npos >= maxpos)
+				return cli_misuse("unexpected argument '%s'", arg);
+			pos[(*npos)++] = arg;
+			continue;
+		}
+		eq = strchr(arg, '=');
+		namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+		for (o = opts; o != NULL && o->name != NULL; o++) {
+			if (strlen(o->name) == namelen && strncmp(o->name, arg, namelen) == 0)
+				break;
+		}
+		if (o == NULL || o->name == NULL) {
+			char name[64];
+
+			if (namelen >= sizeof(name))
+				return cli_misuse("unknown option '%s'", arg);
+			memcpy(name, arg, namelen);
+			name[namelen] = '\0';
+			if (!config_flag_key(name, key, sizeof(key)))
+				return cli_misuse("unknown option '%s'", name);
+			if (eq != NULL)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return cli_misuse("option '%s' needs a value", name);
+			if (c->nflags >= CLI_MAX_FLAGS)
+				return cli_misuse("too many options");
+			c->flag_key[c->nflags] = strdup(key);
+			c->flag_val[c->nflags] = val;
+			if (c->flag_key[c->nflags] == NULL)
+				return cli_fail("out of memory");
+			c->nflags++;
+			continue;
+		}
+	have_opt:
+		if (o->kind == OPT_FLAG) {
+			if (eq != NULL)
+				return cli_misuse("option '%s' takes no value", o->name);
+			*(int *)o->dest = 1;
+			continue;
+		}
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return cli_misuse("option '%s' needs a value", o->name);
+		if (o->kind == OPT_VALUE) {
+			*(const char **)o->dest = val;
+		} else {
+			struct cli_list *l = o->dest;
+
+			if (l->n >= CLI_MAX_LIST)
+				return cli_misuse("too many '%s' options", o->name);
+			l->v[l->n++] = val;
+		}
+	}
+	return 0;
+}
+
+int
+cli_config_load(struct cli *c)
+{
+	char err[512];
+	const char *file = c->config_file;
+	enum log_level level;
+	int i;
+
+	if (file == NULL)
+		file = getenv("MCP_AUTHD_CONFIG");
+	if (file != NULL && config_load_file(&c->cfg, file, err, sizeof(err)) != 0)
+		return cli_fail("%s", err);
+	if (config_apply_env(&c->cfg, err, sizeof(err)) != 0)
+		return cli_fail("%s", err);
+	for (i = 0; i < c->nflags; i++) {
+		if (config_set(&c->cfg, c->flag_key[i], c->flag_val[i], CONFIG_SRC_FLAG, err,
+			sizeof(err)) != 0)
+			return cli_fail("--%s: %s", c->flag_key[i], err);
+	}
+	if (log_level_parse(c->cfg.log_level, &level) == 0)
+		log_set_level(level);
+	return EXIT_OK;
+}
+
+static int
+ensure_parent_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir))
+		return -1;
+	memcpy(dir, path, n + 1);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int
+cli_open_store(struct cli *c, int create)
+{
+	struct store_options opt = {c->cfg.synchronous, create, 0};
+	struct stat sb;
+	int version;
+
+	if (c->st != NULL)
+		return EXIT_OK;
+	if (!create && stat(c->cfg.db, &sb) != 0)
+		return cli_fail("no database at %s (run 'mcp-authd init --issuer URL' first)",
+		    c->cfg.db);
+	if (create && ensure_parent_dir(c->cfg.db) != 0)
+		return cli_fail("cannot create the directory of %s: %s", c->cfg.db, strerror(errno));
+	if (store_open(c->cfg.db, &opt, &c->st) != STORE_OK)
+		return cli_fail("cannot open database %s", c->cfg.db);
+	if (create) {
+		if (store_migrate(c->st, NULL) != STORE_OK)
+			return cli_fail("cannot migrate database %s: %s", c->cfg.db,
+			    store_errmsg(c->st));
+		return EXIT_OK;
+	}
+	if (store_schema_version(c->st, &version) != STORE_OK || version == 0)
+		return cli_fail("database %s is not initialised (run 'mcp-authd init')", c->cfg.db);
+	/* Commands upgrade an older schema in place, as serve does. */
+	if (store_migrate(c->st, NULL) != STORE_OK)
+		return cli_fail("cannot migrate database %s: %s", c->cfg.db, store_errmsg(c->st));
+	return EXIT_OK;
+}
+
+int
+cli_master_key(struct cli *c, struct master_key *mk)
+{
+	char err[512];
+
+	if (master_key_load(c->cfg.master_key_file, mk, err, sizeof(err)) != 0)
+		return cli_fail("%s", err);
+	return EXIT_OK;
+}
+
+int
+cli_issuer(struct cli *c, char **issuer)
+{
+	*issuer = NULL;
+	if (c->cfg.issuer != NULL && c->cfg.issuer[0] != '\0') {
+		if ((*issuer = strdup(c->cfg.issuer)) == NULL)
+			return cli_fail("out of memory");
+		return EXIT_OK;
+	}
+	if (c->st != NULL && store_setting_get_new(c->st, "issuer", issuer) == STORE_OK)
+		return EXIT_OK;
+	return cli_fail("no issuer configured (set issuer, or run 'mcp-authd init --issuer URL')");
+}
+
+void
+cli_free(struct cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->nflags; i++)
+		free((char *)(uintptr_t)c->flag_key[i]);
+	store_close(c->st);
+	config_free(&c->cfg);
+}

@@ -1,0 +1,93 @@
+/* token mint: an access token for tests and operators, signed by the active key. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "oauth/claims.h"
+#include "oauth/resource.h"
+#include "oauth/scope.h"
+
+int
+cmd_token(struct cli *c, int argc, char **argv)
+{
+	const char *resource = NULL, *sub = NULL, *scope = NULL, *ttl_text = NULL, *client_id = NULL;
+	const char *pos[2];
+	struct store_resource r;
+	struct master_key mk;
+	struct keyset *ks = NULL;
+	struct access_claims claims;
+	char jti[JTI_LEN + 1], *issuer = NULL, *key = NULL, *jwt = NULL;
+	int64_t ttl, now = cli_now();
+	int npos, rc;
+	const struct cli_opt opts[] = {
+		{"--resource", OPT_VALUE, &resource},
+		{"--sub", OPT_VALUE, &sub},
+		{"--scope", OPT_VALUE, &scope},
+		{"--ttl", OPT_VALUE, &ttl_text},
+		{"--client-id", OPT_VALUE, &client_id},
+		{NULL, OPT_FLAG, NULL},
+	};
+
+	memset(&r, 0, sizeof(r));
+	memset(&mk, 0, sizeof(mk));
+	if ((rc = cli_parse(c, argc - 1, argv + 1, opts, pos, 1, &npos)) != 0)
+		return rc;
+	if (npos != 1 || strcmp(pos[0], "mint") != 0 || resource == NULL || sub == NULL)
+		return cli_misuse("usage: token mint --resource URI --sub S [--scope S] [--ttl SECONDS]");
+	if ((rc = cli_config_load(c)) != 0 || (rc = cli_open_store(c, 0)) != 0)
+		return rc;
+	if (resource_normalize(resource, strlen(resource), NULL, &key) != 0)
+		return cli_fail("'%s' is not a valid resource URI", resource);
+	rc = store_resource_get_by_key(c->st, key, &r);
+	free(key);
+	if (rc != STORE_OK)
+		return cli_fail("no resource '%s': a token's audience must be a registered resource",
+		    resource);
+	ttl = r.ttl ? r.ttl : c->cfg.access_token_ttl;
+	if (ttl_text != NULL && (config_parse_duration(ttl_text, &ttl) != 0 || ttl < 1 ||
+				    ttl > 86400)) {
+		rc = cli_fail("--ttl must be 1..86400 seconds");
+		goto out;
+	}
+	if (scope == NULL)
+		scope = r.default_scopes ? r.default_scopes : r.scopes;
+	if (!scope_valid(scope) || !scope_subset(scope, r.scopes)) {
+		rc = cli_fail("--scope must be among the scopes of %s (%s)", r.uri, r.scopes);
+		goto out;
+	}
+	if ((rc = cli_issuer(c, &issuer)) != 0 || (rc = cli_master_key(c, &mk)) != 0)
+		goto out;
+	if (keyset_load(c->st, &mk, &ks) != 0) {
+		rc = cli_fail("cannot open the signing keys (wrong master key?)");
+		goto out;
+	}
+	memset(&claims, 0, sizeof(claims));
+	claims.iss = issuer;
+	claims.sub = sub;
+	claims.aud = r.uri;
+	claims.client_id = client_id ? client_id : "mcp-authd-cli";
+	claims.scope = scope;
+	claims.iat = now;
+	claims.exp = now + ttl;
+	if (access_token_mint(ks, &claims, &jwt, jti) != 0) {
+		rc = cli_fail("cannot sign: no active key (run 'mcp-authd init')");
+		goto out;
+	}
+	if (c->json)
+		rc = cli_print_json(json_pack("{s:s, s:s, s:I, s:s}", "access_token", jwt,
+		    "token_type", "Bearer", "expires_in", (json_int_t)ttl, "jti", jti));
+	else {
+		puts(jwt);
+		rc = EXIT_OK;
+	}
+out:
+	free(jwt);
+	keyset_unref(ks);
+	master_key_wipe(&mk);
+	free(issuer);
+	store_resource_clear(&r);
+	return rc;
+}

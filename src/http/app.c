@@ -1,0 +1,195 @@
+/* Shared server state: issuer, keys (swapped atomically), cached documents. */
+#include "config.h"
+
+#include "http/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "http/endpoints.h"
+#include "http/reply.h"
+#include "util/log.h"
+
+static void
+store_destructor(void *p)
+{
+	store_close(p);
+}
+
+struct store *
+app_store(struct app *app)
+{
+	struct store *st = pthread_getspecific(app->store_key);
+
+	if (st != NULL)
+		return st;
+	if (store_open(app->db_path, &app->store_opt, &st) != STORE_OK) {
+		log_error("cannot open database %s", app->db_path);
+		return NULL;
+	}
+	if (pthread_setspecific(app->store_key, st) != 0) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+struct keyset *
+app_keys(struct app *app)
+{
+	struct keyset *ks;
+
+	pthread_mutex_lock(&app->lock);
+	ks = app->keys;
+	if (ks != NULL)
+		keyset_ref(ks);
+	pthread_mutex_unlock(&app->lock);
+	return ks;
+}
+
+int
+app_keys_reload(struct app *app)
+{
+	struct store *st = app_store(app);
+	struct keyset *ks = NULL, *old;
+	struct MHD_Response *resp, *old_resp;
+	char cc[64];
+	const char *jwks;
+	size_t len;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if ((rc = keyset_load(st, &app->mk, &ks)) != 0)
+		return rc;
+	jwks = keyset_jwks(ks, &len);
+	snprintf(cc, sizeof(cc), "public, max-age=%lld", (long long)app->cfg->jwks_max_age);
+	if ((resp = reply_response_new(jwks, len, "application/json", REPLY_CORS)) == NULL) {
+		keyset_unref(ks);
+		return -1;
+	}
+	MHD_add_response_header(resp, "Cache-Control", cc);
+	pthread_mutex_lock(&app->lock);
+	old = app->keys;
+	old_resp = app->jwks_resp;
+	app->keys = ks;
+	app->jwks_resp = resp;
+	pthread_mutex_unlock(&app->lock);
+	keyset_unref(old);
+	if (old_resp != NULL)
+		MHD_destroy_response(old_resp);
+	return 0;
+}
+
+int
+app_keys_check(struct app *app)
+{
+	struct store *st = app_store(app);
+	struct keyset *ks;
+	int64_t version, current;
+	int rc;
+
+	if (st == NULL || store_keys_version(st, &version) != STORE_OK)
+		return -1;
+	ks = app_keys(app);
+	current = ks ? keyset_version(ks) : -1;
+	keyset_unref(ks);
+	if (version == current)
+		return 0;
+	if ((rc = app_keys_reload(app)) != 0)
+		return rc;
+	return 1;
+}
+
+enum MHD_Result
+app_queue_cached(struct app *app, struct MHD_Connection *conn, struct MHD_Response **slot)
+{
+	enum MHD_Result r = MHD_NO;
+
+	pthread_mutex_lock(&app->lock);
+	if (*slot != NULL)
+		r = MHD_queue_response(conn, MHD_HTTP_OK, *slot);
+	pthread_mutex_unlock(&app->lock);
+	return r;
+}
+
+char *
+app_url_new(const struct app *app, const char *path)
+{
+	size_t n = strlen(app->issuer) + strlen(path) + 1;
+	char *u = malloc(n);
+
+	if (u != NULL)
+		snprintf(u, n, "%s%s", app->issuer, path);
+	return u;
+}
+
+int
+app_init(struct app *app, const struct config *cfg, const char *issuer, const char *db_path,
+    const struct master_key *mk, int dev, char *err, size_t errlen)
+{
+	const char *p;
+	size_t n;
+	int rc;
+
+	memset(app, 0, sizeof(*app));
+	app->cfg = cfg;
+	app->dev = dev;
+	app->mk = *mk;
+	app->store_opt.synchronous = cfg->synchronous;
+	app->max_token_ttl = cfg->access_token_ttl;
+	pthread_mutex_init(&app->lock, NULL);
+	if (pthread_key_create(&app->store_key, store_destructor) != 0) {
+		snprintf(err, errlen, "out of thread keys");
+		return -1;
+	}
+	if ((app->issuer = strdup(issuer)) == NULL || (app->db_path = strdup(db_path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = strlen(app->issuer);
+	while (n > 0 && app->issuer[n - 1] == '/')
+		app->issuer[--n] = '\0';
+	/* The issuer's path, if any, prefixes every endpoint (RFC 8414 §3). */
+	p = strstr(app->issuer, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	app->issuer_path = p ? p : "";
+	if ((rc = app_keys_reload(app)) != 0) {
+		snprintf(err, errlen, rc == KEYSTORE_EMASTER
+		    ? "the signing keys do not open with this master key"
+		    : "cannot load signing keys (run 'mcp-authd init' first)");
+		return -1;
+	}
+	if (metadata_render(app) != 0) {
+		snprintf(err, errlen, "cannot render metadata");
+		return -1;
+	}
+	return 0;
+}
+
+void
+app_free(struct app *app)
+{
+	struct store *st = pthread_getspecific(app->store_key);
+
+	if (st != NULL) {
+		pthread_setspecific(app->store_key, NULL);
+		store_close(st);
+	}
+	keyset_unref(app->keys);
+	if (app->jwks_resp != NULL)
+		MHD_destroy_response(app->jwks_resp);
+	if (app->metadata_resp != NULL)
+		MHD_destroy_response(app->metadata_resp);
+	free(app->metadata_json);
+	free(app->dev_user);
+	free(app->issuer);
+	free(app->db_path);
+	master_key_wipe(&app->mk);
+	pthread_key_delete(app->store_key);
+	pthread_mutex_destroy(&app->lock);
+	memset(app, 0, sizeof(*app));
+}

@@ -1,0 +1,15 @@
+/* Endpoint handlers, one file each (ep_*.c), wired up by the routing table in server.c. */
+#ifndef MCP_HTTP_ENDPOINTS_H
+#define MCP_HTTP_ENDPOINTS_H
+
+#include "http/app.h"
+#include "http/request.h"
+
+/* ep_metadata.c: RFC 8414 metadata (and its OpenID alias), JWKS, health. */
+int metadata_render(struct app *app);
+enum MHD_Result ep_metadata(struct request *req);
+enum MHD_Result ep_jwks(struct request *req);
+enum MHD_Result ep_healthz(struct request *req);
+enum MHD_Result ep_readyz(struct request *req);
+
+#endif

@@ -1,0 +1,133 @@
+/* Discovery: RFC 8414 metadata and JWKS, rendered once and served from memory; health. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "http/endpoints.h"
+#include "http/reply.h"
+#include "util/log.h"
+
+static int
+set_url(json_t *doc, const struct app *app, const char *member, const char *path)
+{
+	char *u = app_url_new(app, path);
+	int rc;
+
+	if (u == NULL)
+		return -1;
+	rc = json_object_set_new(doc, member, json_string(u));
+	free(u);
+	return rc;
+}
+
+static json_t *
+strings(const char *const *v)
+{
+	json_t *a = json_array();
+
+	while (a != NULL && *v != NULL)
+		json_array_append_new(a, json_string(*v++));
+	return a;
+}
+
+int
+metadata_render(struct app *app)
+{
+	static const char *const response_types[] = {"code", NULL};
+	static const char *const response_modes[] = {"query", NULL};
+	static const char *const grant_types[] = {"authorization_code", "refresh_token",
+	    "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", NULL};
+	static const char *const token_auth[] = {"client_secret_basic", "client_secret_post",
+	    "none", NULL};
+	static const char *const challenge_methods[] = {"S256", NULL};
+	static const char *const sig_algs[] = {"ES256", "EdDSA", "RS256", NULL};
+	struct MHD_Response *resp;
+	json_t *doc;
+	int rc = -1;
+
+	if ((doc = json_object()) == NULL)
+		return -1;
+	json_object_set_new(doc, "issuer", json_string(app->issuer));
+	if (set_url(doc, app, "authorization_endpoint", "/authorize") != 0 ||
+	    set_url(doc, app, "token_endpoint", "/token") != 0 ||
+	    set_url(doc, app, "jwks_uri", "/jwks.json") != 0)
+		goto out;
+	json_object_set_new(doc, "response_types_supported", strings(response_types));
+	json_object_set_new(doc, "response_modes_supported", strings(response_modes));
+	json_object_set_new(doc, "grant_types_supported", strings(grant_types));
+	json_object_set_new(doc, "token_endpoint_auth_methods_supported", strings(token_auth));
+	json_object_set_new(doc, "code_challenge_methods_supported", strings(challenge_methods));
+	json_object_set_new(doc, "authorization_response_iss_parameter_supported", json_true());
+	/* RFC 9068 access tokens are signed with one of these, chosen by the key. */
+	json_object_set_new(doc, "access_token_signing_alg_values_supported", strings(sig_algs));
+	free(app->metadata_json);
+	if ((app->metadata_json = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		goto out;
+	app->metadata_len = strlen(app->metadata_json);
+	resp = reply_response_new(app->metadata_json, app->metadata_len, "application/json",
+	    REPLY_CORS);
+	if (resp == NULL)
+		goto out;
+	MHD_add_response_header(resp, "Cache-Control", "public, max-age=3600");
+	pthread_mutex_lock(&app->lock);
+	if (app->metadata_resp != NULL)
+		MHD_destroy_response(app->metadata_resp);
+	app->metadata_resp = resp;
+	pthread_mutex_unlock(&app->lock);
+	rc = 0;
+out:
+	json_decref(doc);
+	return rc;
+}
+
+static enum MHD_Result
+serve_cached(struct request *req, struct MHD_Response **slot)
+{
+	enum MHD_Result r = app_queue_cached(req->app, req->conn, slot);
+
+	req->status = MHD_HTTP_OK;
+	req->responded = 1;
+	return r;
+}
+
+enum MHD_Result
+ep_metadata(struct request *req)
+{
+	return serve_cached(req, &req->app->metadata_resp);
+}
+
+enum MHD_Result
+ep_jwks(struct request *req)
+{
+	return serve_cached(req, &req->app->jwks_resp);
+}
+
+enum MHD_Result
+ep_healthz(struct request *req)
+{
+	static const char ok[] = "{\"status\":\"ok\"}";
+
+	return reply_json_text(req, MHD_HTTP_OK, ok, sizeof(ok) - 1, REPLY_NO_STORE);
+}
+
+enum MHD_Result
+ep_readyz(struct request *req)
+{
+	static const char ok[] = "{\"status\":\"ready\"}";
+	struct store *st = app_store(req->app);
+	struct keyset *ks = app_keys(req->app);
+	EVP_PKEY *key;
+	const char *kid;
+	int ready;
+
+	ready = st != NULL && store_ping(st) == STORE_OK && ks != NULL &&
+	    keyset_signer(ks, &key, &kid) == 0;
+	keyset_unref(ks);
+	if (!ready)
+		return reply_error_status(req, MHD_HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
+		    "database unreachable or no active signing key");
+	return reply_json_text(req, MHD_HTTP_OK, ok, sizeof(ok) - 1, REPLY_NO_STORE);
+}

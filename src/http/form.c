@@ -1,0 +1,233 @@
+/* Strict urlencoded form decoding: bounded, no NULs, no control bytes, valid UTF-8. */
+#include "config.h"
+
+#include "http/form.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF) and no C0
+ * controls except tab, no DEL. */
+static int
+text_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k, j;
+		unsigned int cp;
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (n - i <= k)
+			return 0;
+		for (j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		/* C1 controls: U+0085 and U+009B end lines or start escapes in some
+		 * terminals and log viewers. */
+		if (cp >= 0x80 && cp <= 0x9f)
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/* Percent-decode in[0..n) into a new string. */
+static int
+decode(const char *in, size_t n, char **out)
+{
+	char *o, *p;
+	size_t i;
+
+	*out = NULL;
+	if (n > FORM_MAX_VALUE * 3)
+		return FORM_TOO_LONG;
+	if ((o = malloc(n + 1)) == NULL)
+		return FORM_NOMEM;
+	for (i = 0, p = o; i < n; i++) {
+		if (in[i] == '+') {
+			*p++ = ' ';
+		} else if (in[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n) {
+				free(o);
+				return FORM_BAD_ENCODING;
+			}
+			hi = hexval(in[i + 1]);
+			lo = hexval(in[i + 2]);
+			if (hi < 0 || lo < 0) {
+				free(o);
+				return FORM_BAD_ENCODING;
+			}
+			*p++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			*p++ = in[i];
+		}
+	}
+	*p = '\0';
+	if ((size_t)(p - o) > FORM_MAX_VALUE) {
+		free(o);
+		return FORM_TOO_LONG;
+	}
+	if (!text_ok((const unsigned char *)o, (size_t)(p - o))) {
+		free(o);
+		return FORM_BAD_ENCODING;
+	}
+	*out = o;
+	return FORM_OK;
+}
+
+void
+form_clear(struct form *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].name);
+		free(f->v[i].value);
+	}
+	memset(f, 0, sizeof(*f));
+}
+
+int
+form_add(struct form *f, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+
+	if (f->n >= FORM_MAX_PARAMS)
+		return FORM_TOO_MANY;
+	if (nl > FORM_MAX_VALUE || vl > FORM_MAX_VALUE)
+		return FORM_TOO_LONG;
+	if (!text_ok((const unsigned char *)name, nl) || !text_ok((const unsigned char *)value, vl))
+		return FORM_BAD_ENCODING;
+	if ((f->v[f->n].name = strdup(name)) == NULL)
+		return FORM_NOMEM;
+	if ((f->v[f->n].value = strdup(value)) == NULL) {
+		free(f->v[f->n].name);
+		f->v[f->n].name = NULL;
+		return FORM_NOMEM;
+	}
+	f->n++;
+	return FORM_OK;
+}
+
+int
+form_parse(const char *data, size_t len, struct form *out)
+{
+	size_t pos = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	while (pos < len) {
+		size_t start = pos, eq;
+		char *name = NULL, *value = NULL;
+
+		while (pos < len && data[pos] != '&')
+			pos++;
+		if (pos == start) {
+			pos++;
+			continue;
+		}
+		for (eq = start; eq < pos && data[eq] != '='; eq++)
+			;
+		if (out->n >= FORM_MAX_PARAMS) {
+			rc = FORM_TOO_MANY;
+			goto fail;
+		}
+		if ((rc = decode(data + start, eq - start, &name)) != FORM_OK)
+			goto fail;
+		rc = decode(data + (eq < pos ? eq + 1 : pos), eq < pos ? pos - eq - 1 : 0, &value);
+		if (rc != FORM_OK) {
+			free(name);
+			goto fail;
+		}
+		out->v[out->n].name = name;
+		out->v[out->n].value = value;
+		out->n++;
+		pos++;
+	}
+	return FORM_OK;
+fail:
+	form_clear(out);
+	return rc;
+}
+
+size_t
+form_count(const struct form *f, const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->n; i++)
+		n += strcmp(f->v[i].name, name) == 0;
+	return n;
+}
+
+const char *
+form_get(const struct form *f, const char *name, int *dup)
+{
+	const char *found = NULL;
+	size_t i;
+
+	if (dup != NULL)
+		*dup = 0;
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->v[i].name, name) != 0)
+			continue;
+		if (found != NULL) {
+			if (dup != NULL)
+				*dup = 1;
+			return NULL;
+		}
+		found = f->v[i].value;
+	}
+	return found;
+}
+
+const char *
+form_get_nth(const struct form *f, const char *name, size_t nth)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->v[i].name, name) == 0 && nth-- == 0)
+			return f->v[i].value;
+	}
+	return NULL;
+}

@@ -1,0 +1,47 @@
+/* Per-request state shared by the server glue and the endpoints. */
+#ifndef MCP_HTTP_REQUEST_H
+#define MCP_HTTP_REQUEST_H
+
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "http/app.h"
+#include "http/form.h"
+#include "util/buf.h"
+
+struct route;
+
+struct request {
+	struct app *app;
+	struct MHD_Connection *conn;
+	const struct route *route;
+	char *path;                /* request path below the issuer path */
+	char method[12];
+	struct buf body;
+	int body_too_large;
+	int responded;
+	unsigned int status;
+	char remote_addr[64];
+	const char *log_client;    /* client_id for the request log line, borrowed */
+	char log_client_buf[128];
+	int64_t started_us;
+};
+
+/* Endpoint handlers: queue exactly one response and return its MHD result. */
+typedef enum MHD_Result (*endpoint_fn)(struct request *req);
+
+/* Header value of the request, or NULL. */
+const char *request_header(struct request *req, const char *name);
+
+/* Parse the urlencoded body (POST) into f; FORM_* code. Requires
+ * Content-Type application/x-www-form-urlencoded (else FORM_BAD_ENCODING). */
+int request_form_body(struct request *req, struct form *f);
+
+/* Collect the query arguments into f; FORM_* code. */
+int request_form_query(struct request *req, struct form *f);
+
+/* Remember the client for the request log line. */
+void request_log_client(struct request *req, const char *client_id);
+
+#endif

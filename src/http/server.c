@@ -1,0 +1,450 @@
+/* libmicrohttpd glue: thread pool, routing table, bounded bodies, request log. */
+#include "config.h"
+
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/endpoints.h"
+#include "http/reply.h"
+#include "util/log.h"
+
+enum {
+	M_GET = 1 << 0,
+	M_POST = 1 << 1,
+};
+
+enum {
+	ROUTE_CORS = 1 << 0,     /* browser MCP clients call it: answer preflights */
+	ROUTE_DEV = 1 << 1,      /* exists only in dev mode */
+	ROUTE_ROOT = 1 << 2,     /* path is absolute, not below the issuer path */
+};
+
+struct route {
+	const char *path;
+	unsigned int methods;
+	unsigned int flags;
+	endpoint_fn fn;
+};
+
+static const struct route routes[] = {
+	{"/.well-known/oauth-authorization-server", M_GET, ROUTE_CORS, ep_metadata},
+	{"/.well-known/openid-configuration", M_GET, ROUTE_CORS, ep_metadata},
+	{"/jwks.json", M_GET, ROUTE_CORS, ep_jwks},
+	{"/healthz", M_GET, 0, ep_healthz},
+	{"/readyz", M_GET, 0, ep_readyz},
+};
+
+/* RFC 8414 §3.1 inserts the well-known segment before the issuer's path:
+ * https://h/.well-known/oauth-authorization-server/tenant. These two are matched
+ * against the whole request path when the issuer has a path. */
+static const struct route inserted_routes[] = {
+	{"/.well-known/oauth-authorization-server", M_GET, ROUTE_CORS | ROUTE_ROOT, ep_metadata},
+	{"/.well-known/openid-configuration", M_GET, ROUTE_CORS | ROUTE_ROOT, ep_metadata},
+};
+
+struct server {
+	struct app *app;
+	struct MHD_Daemon *daemon;
+	uint16_t port;
+};
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *
+request_header(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void
+request_log_client(struct request *req, const char *client_id)
+{
+	snprintf(req->log_client_buf, sizeof(req->log_client_buf), "%s", client_id);
+	req->log_client = req->log_client_buf;
+}
+
+int
+request_form_body(struct request *req, struct form *f)
+{
+	const char *ct = request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = strlen("application/x-www-form-urlencoded");
+
+	memset(f, 0, sizeof(*f));
+	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", n) != 0 ||
+	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
+		return FORM_BAD_ENCODING;
+	return form_parse(req->body.data ? req->body.data : "", req->body.len, f);
+}
+
+struct query_walk {
+	struct form *f;
+	int rc;
+};
+
+static enum MHD_Result
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_walk *w = cls;
+
+	if ((w->rc = form_add(w->f, key, value ? value : "")) != FORM_OK)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+int
+request_form_query(struct request *req, struct form *f)
+{
+	struct query_walk w = {f, FORM_OK};
+
+	memset(f, 0, sizeof(*f));
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_arg, &w);
+	if (w.rc != FORM_OK)
+		form_clear(f);
+	return w.rc;
+}
+
+static const struct route *
+route_find(const struct app *app, const char *url, const char **rel)
+{
+	size_t plen = strlen(app->issuer_path), i;
+
+	*rel = url;
+	if (plen > 0) {
+		for (i = 0; i < sizeof(inserted_routes) / sizeof(inserted_routes[0]); i++) {
+			size_t n = strlen(inserted_routes[i].path);
+
+			if (strncmp(url, inserted_routes[i].path, n) == 0 &&
+			    strcmp(url + n, app->issuer_path) == 0)
+				return &inserted_routes[i];
+		}
+		if (strncmp(url, app->issuer_path, plen) != 0 || url[plen] != '/')
+			return NULL;
+		*rel = url + plen;
+	}
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(*rel, routes[i].path) == 0) {
+			if ((routes[i].flags & ROUTE_DEV) && !app->dev)
+				return NULL;
+			return &routes[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+remote_addr(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(out, outlen, "-");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		    (socklen_t)outlen);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+		    (socklen_t)outlen);
+}
+
+static enum MHD_Result
+reply_preflight(struct request *req)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	reply_add_common_headers(resp, REPLY_CORS);
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+	    "Authorization, Content-Type, MCP-Protocol-Version");
+	MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+	return reply_queue(req, MHD_HTTP_NO_CONTENT, resp);
+}
+
+static enum MHD_Result
+dispatch(struct request *req)
+{
+	const struct route *r = req->route;
+	unsigned int m;
+
+	if (r == NULL)
+		return reply_error_status(req, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint");
+	if (strcmp(req->method, "OPTIONS") == 0 && (r->flags & ROUTE_CORS))
+		return reply_preflight(req);
+	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+		m = M_GET;
+	else if (strcmp(req->method, "POST") == 0)
+		m = M_POST;
+	else
+		m = 0;
+	if ((r->methods & m) == 0) {
+		struct MHD_Response *resp;
+		static const char body[] =
+		    "{\"error\":\"invalid_request\",\"error_description\":\"method not allowed\"}";
+
+		resp = reply_response_new(body, sizeof(body) - 1, "application/json", REPLY_NO_STORE);
+		if (resp == NULL)
+			return MHD_NO;
+		MHD_add_response_header(resp, "Allow",
+		    r->methods == M_GET ? "GET, HEAD" : r->methods == M_POST ? "POST" : "GET, HEAD, POST");
+		return reply_queue(req, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+	}
+	return r->fn(req);
+}
+
+static struct request *
+request_new(struct server *srv, struct MHD_Connection *conn, const char *url, const char *method)
+{
+	struct request *req = calloc(1, sizeof(*req));
+	const char *rel;
+
+	if (req == NULL)
+		return NULL;
+	req->app = srv->app;
+	req->conn = conn;
+	req->started_us = now_us();
+	snprintf(req->method, sizeof(req->method), "%s", method);
+	buf_init(&req->body, (size_t)srv->app->cfg->max_body);
+	req->route = route_find(srv->app, url, &rel);
+	if ((req->path = strdup(url)) == NULL) {
+		free(req);
+		return NULL;
+	}
+	remote_addr(conn, req->remote_addr, sizeof(req->remote_addr));
+	return req;
+}
+
+static void
+request_free(struct request *req)
+{
+	if (req == NULL)
+		return;
+	buf_free(&req->body);
+	free(req->path);
+	free(req);
+}
+
+static enum MHD_Result
+on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct server *srv = cls;
+	struct request *req = *con_cls;
+
+	if (req == NULL) {
+		const char *cl;
+
+		if ((req = request_new(srv, conn, url, method)) == NULL)
+			return MHD_NO;
+		*con_cls = req;
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)srv->app->cfg->max_body) {
+			req->body_too_large = 1;
+			return reply_error_status(req, 413, "invalid_request",
+			    "request body too large");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!req->responded && !req->body_too_large &&
+		    buf_append(&req->body, upload_data, *upload_data_size) != BUF_OK)
+			req->body_too_large = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->responded)
+		return MHD_YES;
+	if (req->body_too_large)
+		return reply_error_status(req, 413, "invalid_request",
+		    "request body too large");
+	return dispatch(req);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *req = *con_cls;
+
+	if (req == NULL)
+		return;
+	/* Only the path is logged: queries may carry codes or state. */
+	log_info("%s %s %u %.1fms %s%s%s", req->method, req->path, req->status,
+	    (double)(now_us() - req->started_us) / 1000.0, req->remote_addr,
+	    req->log_client ? " client=" : "", req->log_client ? req->log_client : "");
+	request_free(req);
+	*con_cls = NULL;
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_debug("libmicrohttpd: %s", msg);
+}
+
+static int
+parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6)
+{
+	char host[128];
+	const char *colon;
+	char *end;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	*v6 = 0;
+	if ((colon = strrchr(listen, ':')) == NULL)
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+		return -1;
+	if ((size_t)(colon - listen) >= sizeof(host))
+		return -1;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	if (host[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		size_t n = strlen(host);
+
+		if (n < 3 || host[n - 1] != ']')
+			return -1;
+		host[n - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return -1;
+		*v6 = 1;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (host[0] == '\0')
+			s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+server_listen_loopback(uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1024) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	*bound = ntohs(sa.sin_port);
+	return fd;
+}
+
+int
+server_start(struct app *app, const char *listen, int listen_fd, unsigned int threads,
+    struct server **out, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *info;
+	struct server *srv;
+	unsigned int flags;
+	struct MHD_OptionItem sock_opt[2];
+	int v6 = 0;
+
+	*out = NULL;
+	if (listen_fd < 0 && parse_listen(listen, &ss, &v6) != 0) {
+		snprintf(err, errlen, "bad listen address '%s' (want ADDR:PORT)", listen);
+		return -1;
+	}
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = n > 0 ? (unsigned int)n : 1;
+	}
+	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	srv->app = app;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	/* Either a socket we were handed or an address to bind. */
+	memset(sock_opt, 0, sizeof(sock_opt));
+	if (listen_fd >= 0) {
+		sock_opt[0].option = MHD_OPTION_LISTEN_SOCKET;
+		sock_opt[0].value = listen_fd;
+	} else {
+		sock_opt[0].option = MHD_OPTION_SOCK_ADDR;
+		sock_opt[0].ptr_value = &ss;
+	}
+	sock_opt[1].option = MHD_OPTION_END;
+	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv,
+	    MHD_OPTION_ARRAY, sock_opt,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)app->cfg->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)app->cfg->max_connections_per_ip,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		snprintf(err, errlen, "cannot listen on %s: %s", listen ? listen : "socket",
+		    strerror(errno));
+		free(srv);
+		return -1;
+	}
+	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	*out = srv;
+	return 0;
+}
+
+uint16_t
+server_port(const struct server *srv)
+{
+	return srv->port;
+}
+
+void
+server_stop(struct server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

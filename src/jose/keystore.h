@@ -1,0 +1,110 @@
+/* Signing keys: generation, sealing under the master key, states and rotation, and the
+ * in-memory key set (signing key, verification keys, rendered JWKS). */
+#ifndef MCP_JOSE_KEYSTORE_H
+#define MCP_JOSE_KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "jose/jwk.h"
+#include "store/store.h"
+
+#define MASTER_KEY_LEN 32
+
+/* A private key would not open: wrong master key, or the database was altered. */
+#define KEYSTORE_EMASTER (-2)
+
+/* The key-encryption key for private signing keys. Wipe with master_key_wipe. */
+struct master_key {
+	unsigned char bytes[MASTER_KEY_LEN];
+	int loaded;
+};
+
+/* Read a master key file: base64 of exactly 32 bytes, surrounding whitespace
+ * ignored. The file must not be readable by group or others. On failure err
+ * gets a one-line reason. */
+int master_key_load(const char *path, struct master_key *mk, char *err, size_t errlen);
+
+/* Create a new master key file (mode 0600, refusing to overwrite) and load it. */
+int master_key_create(const char *path, struct master_key *mk, char *err, size_t errlen);
+
+/* A random master key held only in memory (dev mode). */
+int master_key_ephemeral(struct master_key *mk);
+
+void master_key_wipe(struct master_key *mk);
+
+/* AES-256-GCM seal of a private key's PKCS#8 DER, bound to kid as associated
+ * data. *blob is new (free()). */
+int keystore_seal(const struct master_key *mk, const char *kid, const unsigned char *der,
+    size_t derlen, unsigned char **blob, size_t *bloblen);
+
+/* Open a sealed blob into a private key. Fails (-1) on a wrong master key or
+ * any tampering. */
+int keystore_unseal(const struct master_key *mk, const char *kid, const unsigned char *blob,
+    size_t bloblen, EVP_PKEY **key);
+
+/* Generate a key for alg and insert it in `state` ("next" or "active"); the caller
+ * holds the transaction. *kid_out (may be NULL) receives the new kid (free()). */
+int keystore_create(struct store *st, const struct master_key *mk, enum jws_alg alg,
+    const char *state, int64_t now, char **kid_out);
+
+/* Make sure an active and a next key of alg exist (init). Bumps the keys version
+ * when it creates any. Runs in its own transaction. */
+int keystore_ensure(struct store *st, const struct master_key *mk, enum jws_alg alg, int64_t now);
+
+/* Rotation policy inputs. */
+struct rotate_policy {
+	enum jws_alg alg;          /* algorithm wanted for new tokens */
+	int64_t jwks_max_age;      /* a next key must be published this long first */
+	int64_t max_token_ttl;     /* how long a retired key must stay published */
+	int force;                 /* skip the pre-publication wait (emergency) */
+};
+
+enum {
+	ROTATE_DONE = 0,
+	ROTATE_TOO_SOON = 1,       /* next key not yet published long enough */
+	ROTATE_STAGED = 2,         /* a next key of a new alg was created; promote later */
+};
+
+/* One rotation in one transaction: next -> active, active -> retired (deleted
+ * after max_token_ttl), new next; retired keys past their time deleted. Returns
+ * a ROTATE_* value (>= 0) or a negative error; *wait_out gets the seconds left
+ * when ROTATE_TOO_SOON. */
+int keystore_rotate(struct store *st, const struct master_key *mk, const struct rotate_policy *p,
+    int64_t now, int64_t *wait_out);
+
+/* Re-encrypt every private key under new_mk in one transaction. */
+int keystore_rewrap(struct store *st, const struct master_key *old_mk,
+    const struct master_key *new_mk, int *count);
+
+/* ---- the in-memory key set ---- */
+
+struct keyset;
+
+/* Load every published key; decrypt the active ones. Refcount starts at 1.
+ * KEYSTORE_EMASTER when an active key will not open under mk. */
+int keyset_load(struct store *st, const struct master_key *mk, struct keyset **out);
+
+void keyset_ref(struct keyset *ks);
+/* Drop a reference; frees on the last one. Accepts NULL. */
+void keyset_unref(struct keyset *ks);
+
+/* The signing key (the most recently activated active key), borrowed for the life
+ * of the reference. -1 when there is none. */
+int keyset_signer(const struct keyset *ks, EVP_PKEY **key, const char **kid);
+
+/* A published key by kid, borrowed; NULL when unknown. */
+EVP_PKEY *keyset_find(const struct keyset *ks, const char *kid);
+
+/* The rendered JWKS document {"keys":[...]}: active, next, retired. Borrowed. */
+const char *keyset_jwks(const struct keyset *ks, size_t *len);
+
+/* The keys version the set was loaded at. */
+int64_t keyset_version(const struct keyset *ks);
+
+/* Number of keys published. */
+size_t keyset_count(const struct keyset *ks);
+
+#endif

@@ -1,0 +1,34 @@
+/* OAuth error codes (RFC 6749 §5.2, RFC 7591, RFC 8707, RFC 8693) and their HTTP status. */
+#ifndef MCP_OAUTH_ERRORS_H
+#define MCP_OAUTH_ERRORS_H
+
+enum oauth_error {
+	OAUTH_OK = 0,
+	OAUTH_INVALID_REQUEST,
+	OAUTH_INVALID_CLIENT,
+	OAUTH_INVALID_GRANT,
+	OAUTH_UNAUTHORIZED_CLIENT,
+	OAUTH_UNSUPPORTED_GRANT_TYPE,
+	OAUTH_INVALID_SCOPE,
+	OAUTH_INVALID_TARGET,
+	OAUTH_ACCESS_DENIED,
+	OAUTH_UNSUPPORTED_RESPONSE_TYPE,
+	OAUTH_INVALID_TOKEN,
+	OAUTH_UNSUPPORTED_TOKEN_TYPE,
+	OAUTH_INVALID_REDIRECT_URI,
+	OAUTH_INVALID_CLIENT_METADATA,
+	OAUTH_SLOW_DOWN,
+	OAUTH_SERVER_ERROR,
+	OAUTH_TEMPORARILY_UNAVAILABLE,
+	OAUTH_NOT_FOUND,
+	OAUTH_METHOD_NOT_ALLOWED,
+	OAUTH_PAYLOAD_TOO_LARGE,
+};
+
+/* The wire name ("invalid_request", ...). */
+const char *oauth_error_name(enum oauth_error e);
+
+/* The HTTP status a token-endpoint style response carries for e. */
+int oauth_error_status(enum oauth_error e);
+
+#endif

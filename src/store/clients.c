@@ -1,0 +1,307 @@
+/* Clients, their redirect URIs and client_credentials resources; registration tokens. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+#include "util/buf.h"
+
+#define CLIENT_COLS                                                                            \
+	"c.id, c.client_id, c.name, c.confidential, c.auth_method, c.secret_hash, c.grant_types, " \
+	"c.acts_for, r.uri, c.default_resource, c.introspect_admin, c.origin, c.metadata, "        \
+	"c.remote_addr, c.created_at, c.updated_at"
+#define CLIENT_FROM " FROM clients c LEFT JOIN resources r ON r.id = c.acts_for"
+
+void
+store_client_clear(struct store_client *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->client_id);
+	free(c->name);
+	free(c->auth_method);
+	free(c->secret_hash);
+	free(c->grant_types);
+	free(c->acts_for_uri);
+	free(c->default_resource);
+	free(c->origin);
+	free(c->metadata);
+	free(c->remote_addr);
+	for (i = 0; i < c->n_redirect_uris; i++)
+		free(c->redirect_uris[i]);
+	free(c->redirect_uris);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+redirect_add(struct store *st, int64_t client, const char *uri)
+{
+	static const char sql[] = "INSERT OR IGNORE INTO client_redirect_uris(client, uri) VALUES (?, ?)";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, client);
+	sqlite3_bind_text(s, 2, uri, -1, SQLITE_STATIC);
+	return db_exec_stmt(s);
+}
+
+int
+store_client_add(struct store *st, const struct store_client *c, int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO clients(client_id, name, confidential, auth_method, secret_hash, "
+	    "grant_types, acts_for, default_resource, introspect_admin, origin, metadata, "
+	    "remote_addr, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int64_t rowid;
+	size_t i;
+	int rc;
+
+	if (id != NULL)
+		*id = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	db_bind_text(s, 1, c->client_id);
+	db_bind_text(s, 2, c->name);
+	sqlite3_bind_int(s, 3, c->confidential ? 1 : 0);
+	db_bind_text(s, 4, c->auth_method);
+	db_bind_text(s, 5, c->secret_hash);
+	db_bind_text(s, 6, c->grant_types ? c->grant_types : "");
+	db_bind_int_or_null(s, 7, c->acts_for);
+	db_bind_text(s, 8, c->default_resource);
+	sqlite3_bind_int(s, 9, c->introspect_admin ? 1 : 0);
+	db_bind_text(s, 10, c->origin ? c->origin : "cli");
+	db_bind_text(s, 11, c->metadata);
+	db_bind_text(s, 12, c->remote_addr);
+	sqlite3_bind_int64(s, 13, c->created_at);
+	sqlite3_bind_int64(s, 14, c->created_at);
+	if ((rc = db_exec_stmt(s)) != STORE_OK)
+		return rc;
+	rowid = sqlite3_last_insert_rowid(db_handle(st));
+	for (i = 0; i < c->n_redirect_uris; i++) {
+		if ((rc = redirect_add(st, rowid, c->redirect_uris[i])) != STORE_OK)
+			return rc;
+	}
+	if (id != NULL)
+		*id = rowid;
+	return STORE_OK;
+}
+
+static int
+client_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_client *c = arg;
+	int oom = 0;
+
+	c->id = sqlite3_column_int64(s, 0);
+	c->client_id = db_col_dup(s, 1, &oom);
+	c->name = db_col_dup(s, 2, &oom);
+	c->confidential = sqlite3_column_int(s, 3);
+	c->auth_method = db_col_dup(s, 4, &oom);
+	c->secret_hash = db_col_dup(s, 5, &oom);
+	c->grant_types = db_col_dup(s, 6, &oom);
+	c->acts_for = sqlite3_column_int64(s, 7);
+	c->acts_for_uri = db_col_dup(s, 8, &oom);
+	c->default_resource = db_col_dup(s, 9, &oom);
+	c->introspect_admin = sqlite3_column_int(s, 10);
+	c->origin = db_col_dup(s, 11, &oom);
+	c->metadata = db_col_dup(s, 12, &oom);
+	c->remote_addr = db_col_dup(s, 13, &oom);
+	c->created_at = sqlite3_column_int64(s, 14);
+	c->updated_at = sqlite3_column_int64(s, 15);
+	if (oom) {
+		store_client_clear(c);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+static int
+redirect_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_client *c = arg;
+	char **grown;
+	int oom = 0;
+
+	grown = realloc(c->redirect_uris, (c->n_redirect_uris + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return STORE_ERROR;
+	c->redirect_uris = grown;
+	c->redirect_uris[c->n_redirect_uris] = db_col_dup(s, 0, &oom);
+	if (oom)
+		return STORE_ERROR;
+	c->n_redirect_uris++;
+	return STORE_OK;
+}
+
+static int
+redirects_load(struct store *st, struct store_client *c)
+{
+	static const char sql[] = "SELECT uri FROM client_redirect_uris WHERE client = ? ORDER BY uri";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	if (s != NULL)
+		sqlite3_bind_int64(s, 1, c->id);
+	return db_each(s, redirect_row, c);
+}
+
+int
+store_client_get(struct store *st, const char *client_id, struct store_client *out)
+{
+	static const char sql[] = "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (s != NULL)
+		sqlite3_bind_text(s, 1, client_id, -1, SQLITE_STATIC);
+	if ((rc = db_one(s, client_row, out)) != STORE_OK)
+		return rc;
+	if ((rc = redirects_load(st, out)) != STORE_OK)
+		store_client_clear(out);
+	return rc;
+}
+
+int
+store_client_remove(struct store *st, const char *client_id)
+{
+	static const char sql[] = "DELETE FROM clients WHERE client_id = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, client_id, -1, SQLITE_STATIC);
+	rc = db_exec_stmt(s);
+	if (rc == STORE_OK && sqlite3_changes(db_handle(st)) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+int
+store_client_resource_add(struct store *st, int64_t client, int64_t resource)
+{
+	static const char sql[] =
+	    "INSERT OR IGNORE INTO client_resources(client, resource) VALUES (?, ?)";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, client);
+	sqlite3_bind_int64(s, 2, resource);
+	return db_exec_stmt(s);
+}
+
+static int
+row_exists(sqlite3_stmt *s, void *arg)
+{
+	return STORE_OK;
+}
+
+int
+store_client_resource_allowed(struct store *st, int64_t client, int64_t resource)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM client_resources WHERE client = ? AND resource = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, client);
+		sqlite3_bind_int64(s, 2, resource);
+	}
+	return db_one(s, row_exists, NULL);
+}
+
+static int
+uri_join_row(sqlite3_stmt *s, void *arg)
+{
+	struct buf *b = arg;
+	const char *uri = (const char *)sqlite3_column_text(s, 0);
+
+	if (b->len > 0 && buf_putc(b, ' ') != BUF_OK)
+		return STORE_ERROR;
+	return buf_puts(b, uri ? uri : "") == BUF_OK ? STORE_OK : STORE_ERROR;
+}
+
+int
+store_client_resources_new(struct store *st, int64_t client, char **uris)
+{
+	static const char sql[] =
+	    "SELECT r.uri FROM client_resources cr JOIN resources r ON r.id = cr.resource "
+	    "WHERE cr.client = ? ORDER BY r.uri";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	struct buf b;
+	int rc;
+
+	*uris = NULL;
+	buf_init(&b, 0);
+	if (s != NULL)
+		sqlite3_bind_int64(s, 1, client);
+	if ((rc = db_each(s, uri_join_row, &b)) == STORE_OK && (*uris = buf_take(&b)) == NULL)
+		rc = STORE_ERROR;
+	buf_free(&b);
+	return rc;
+}
+
+struct client_visit {
+	store_client_fn fn;
+	void *arg;
+};
+
+static int
+client_visit_row(sqlite3_stmt *s, void *arg)
+{
+	struct client_visit *v = arg;
+	struct store_client c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if (client_row(s, &c) != STORE_OK)
+		return STORE_ERROR;
+	rc = v->fn(&c, v->arg);
+	store_client_clear(&c);
+	return rc;
+}
+
+int
+store_client_list(struct store *st, store_client_fn fn, void *arg)
+{
+	static const char sql[] = "SELECT " CLIENT_COLS CLIENT_FROM " ORDER BY c.created_at, c.id";
+	struct client_visit v = {fn, arg};
+
+	return db_each(db_stmt(st, sql), client_visit_row, &v);
+}
+
+int
+store_regtoken_add(struct store *st, const unsigned char *hash, size_t len, int64_t now,
+    int64_t expires_at)
+{
+	static const char sql[] =
+	    "INSERT INTO registration_tokens(token_hash, created_at, expires_at) VALUES (?, ?, ?)";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_blob(s, 1, hash, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int64(s, 3, expires_at);
+	return db_exec_stmt(s);
+}
+
+int
+store_regtoken_check(struct store *st, const unsigned char *hash, size_t len, int64_t now)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM registration_tokens WHERE token_hash = ? AND expires_at > ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	if (s != NULL) {
+		sqlite3_bind_blob(s, 1, hash, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, now);
+	}
+	return db_one(s, row_exists, NULL);
+}

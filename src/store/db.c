@@ -1,0 +1,418 @@
+/* SQLite connection management: open, pragmas, migrations, statement cache. */
+#include "config.h"
+
+#include "store/db.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/embedded.h"
+
+#define STMT_CACHE_SIZE 256
+#define BUSY_TIMEOUT_MS 5000
+
+struct stmt_slot {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	struct stmt_slot cache[STMT_CACHE_SIZE];
+};
+
+sqlite3 *
+db_handle(struct store *st)
+{
+	return st->db;
+}
+
+int
+db_map(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return STORE_OK;
+	case SQLITE_CONSTRAINT:
+		return STORE_CONFLICT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+char *
+store_memory_path_new(void)
+{
+	static atomic_uint counter;
+	char *p = malloc(96);
+
+	/* The memdb VFS shares a database between connections of one process when
+	 * its name starts with '/'. */
+	if (p != NULL)
+		snprintf(p, 96, "file:/mcp-authd-%ld-%u?vfs=memdb", (long)getpid(),
+		    atomic_fetch_add(&counter, 1));
+	return p;
+}
+
+static int
+exec_simple(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? STORE_OK : STORE_ERROR;
+}
+
+int
+store_open(const char *path, const struct store_options *opt, struct store **out)
+{
+	struct store *st = NULL;
+	int flags, memdb, rc = STORE_ERROR;
+	const char *sync = (opt && opt->synchronous) ? opt->synchronous : "NORMAL";
+
+	*out = NULL;
+	memdb = strncmp(path, "file:", 5) == 0 && strstr(path, "vfs=memdb") != NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return STORE_ERROR;
+	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+	if (opt && opt->readonly)
+		flags |= SQLITE_OPEN_READONLY;
+	else
+		flags |= SQLITE_OPEN_READWRITE | ((memdb || (opt && opt->create)) ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (exec_simple(st->db, "PRAGMA foreign_keys = ON") != STORE_OK)
+		goto out;
+	if (!memdb && !(opt && opt->readonly)) {
+		char pragma[64];
+
+		if (exec_simple(st->db, "PRAGMA journal_mode = WAL") != STORE_OK)
+			goto out;
+		snprintf(pragma, sizeof(pragma), "PRAGMA synchronous = %s",
+		    strcmp(sync, "FULL") == 0 ? "FULL" : "NORMAL");
+		if (exec_simple(st->db, pragma) != STORE_OK)
+			goto out;
+	}
+	*out = st;
+	st = NULL;
+	rc = STORE_OK;
+out:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < STMT_CACHE_SIZE; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_close_v2(st->db);
+	free(st);
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return st && st->db ? sqlite3_errmsg(st->db) : "no database";
+}
+
+sqlite3_stmt *
+db_stmt(struct store *st, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SIZE, i;
+
+	for (i = 0; i < STMT_CACHE_SIZE; i++) {
+		struct stmt_slot *s = &st->cache[(h + i) % STMT_CACHE_SIZE];
+
+		if (s->sql == sql)
+			return s->stmt;
+		if (s->sql == NULL) {
+			if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt,
+				NULL) != SQLITE_OK)
+				return NULL;
+			s->sql = sql;
+			return s->stmt;
+		}
+	}
+	return NULL;
+}
+
+void
+db_reset(sqlite3_stmt *stmt)
+{
+	if (stmt != NULL) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+	}
+}
+
+int
+db_exec_stmt(sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+
+	db_reset(stmt);
+	return rc == SQLITE_DONE ? STORE_OK : db_map(rc);
+}
+
+int
+db_bind_text(sqlite3_stmt *stmt, int idx, const char *text)
+{
+	if (text == NULL)
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_text(stmt, idx, text, -1, SQLITE_STATIC);
+}
+
+int
+db_bind_int_or_null(sqlite3_stmt *stmt, int idx, int64_t v)
+{
+	if (v == 0)
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_int64(stmt, idx, v);
+}
+
+char *
+db_col_dup(sqlite3_stmt *stmt, int col, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, col);
+	char *d;
+
+	if (t == NULL)
+		return NULL;
+	if ((d = strdup((const char *)t)) == NULL)
+		*oom = 1;
+	return d;
+}
+
+int
+store_begin(struct store *st)
+{
+	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	return db_map(rc);
+}
+
+int
+store_commit(struct store *st)
+{
+	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		store_rollback(st);
+		return db_map(rc) == STORE_OK ? STORE_ERROR : db_map(rc);
+	}
+	return STORE_OK;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+store_ping(struct store *st)
+{
+	static const char sql[] = "SELECT 1";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(s);
+	db_reset(s);
+	return rc == SQLITE_ROW ? STORE_OK : db_map(rc);
+}
+
+/* "001_init.sql" -> 1; -1 when the name does not start with digits and '_'. */
+static int
+migration_number(const char *name)
+{
+	int n = 0, digits = 0;
+
+	while (*name >= '0' && *name <= '9') {
+		n = n * 10 + (*name++ - '0');
+		digits++;
+	}
+	return (digits > 0 && *name == '_') ? n : -1;
+}
+
+int
+store_schema_version(struct store *st, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*version = 0;
+	rc = sqlite3_prepare_v2(st->db,
+	    "SELECT coalesce(max(version), 0) FROM schema_version", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		/* No table yet: an empty database. */
+		sqlite3_finalize(s);
+		return STORE_OK;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return STORE_OK;
+}
+
+int
+store_migrate(struct store *st, int *applied)
+{
+	const struct embedded_file *f;
+	int current, n = 0, rc = STORE_ERROR;
+
+	if (applied != NULL)
+		*applied = 0;
+	if (exec_simple(st->db,
+		"CREATE TABLE IF NOT EXISTS schema_version ("
+		"version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)") !=
+	    STORE_OK)
+		return STORE_ERROR;
+	for (f = embedded_sql; f->name != NULL; f++) {
+		int num = migration_number(f->name);
+		sqlite3_stmt *s = NULL;
+
+		if (num < 0)
+			continue;
+		if ((rc = store_begin(st)) != STORE_OK)
+			return rc;
+		/* Read the version inside the write lock so that two processes running
+		 * init at once apply each migration exactly once. */
+		store_schema_version(st, &current);
+		if (num <= current) {
+			store_rollback(st);
+			continue;
+		}
+		if (sqlite3_exec(st->db, f->data, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		if (sqlite3_prepare_v2(st->db,
+			"INSERT INTO schema_version(version, name, applied_at) "
+			"VALUES (?, ?, strftime('%s','now'))",
+			-1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int(s, 1, num);
+		sqlite3_bind_text(s, 2, f->name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		if ((rc = store_commit(st)) != STORE_OK)
+			return rc;
+		n++;
+	}
+	if (applied != NULL)
+		*applied = n;
+	return STORE_OK;
+fail:
+	store_rollback(st);
+	return STORE_ERROR;
+}
+
+int
+store_setting_get_new(struct store *st, const char *key, char **value)
+{
+	static const char sql[] = "SELECT value FROM settings WHERE key = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	*value = NULL;
+	if (s != NULL)
+		sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	return db_one(s, db_row_text, value);
+}
+
+int
+store_setting_set(struct store *st, const char *key, const char *value)
+{
+	static const char sql[] =
+	    "INSERT INTO settings(key, value) VALUES (?, ?) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	return db_exec_stmt(s);
+}
+
+int
+store_backup(struct store *st, const char *dest_path)
+{
+	sqlite3 *dest = NULL;
+	sqlite3_backup *bk;
+	int rc = STORE_ERROR, step;
+
+	if (sqlite3_open_v2(dest_path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	if ((bk = sqlite3_backup_init(dest, "main", st->db, "main")) == NULL)
+		goto out;
+	/* Copy in slices so that writers get the lock between them. */
+	do {
+		step = sqlite3_backup_step(bk, 256);
+		if (step == SQLITE_BUSY || step == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while (step == SQLITE_OK || step == SQLITE_BUSY || step == SQLITE_LOCKED);
+	if (sqlite3_backup_finish(bk) == SQLITE_OK && step == SQLITE_DONE)
+		rc = STORE_OK;
+out:
+	sqlite3_close_v2(dest);
+	return rc;
+}
+
+int
+db_one(sqlite3_stmt *s, db_row_fn fn, void *arg)
+{
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = fn(s, arg);
+	else
+		rc = rc == SQLITE_DONE ? STORE_NOTFOUND : db_map(rc);
+	db_reset(s);
+	return rc;
+}
+
+int
+db_each(sqlite3_stmt *s, db_row_fn fn, void *arg)
+{
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = fn(s, arg)) != 0) {
+			db_reset(s);
+			return rc;
+		}
+	}
+	db_reset(s);
+	return rc == SQLITE_DONE ? STORE_OK : db_map(rc);
+}
+
+int
+db_row_text(sqlite3_stmt *s, void *arg)
+{
+	char **out = arg;
+	int oom = 0;
+
+	*out = db_col_dup(s, 0, &oom);
+	return oom ? STORE_ERROR : STORE_OK;
+}

@@ -1,0 +1,58 @@
+/* Housekeeping: drop expired rows in one transaction. */
+#include "config.h"
+
+#include <string.h>
+
+#include "store/db.h"
+
+static int
+purge_one(struct store *st, const char *sql, int64_t t, int *count)
+{
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	*count = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int64(s, 1, t);
+	if ((rc = db_exec_stmt(s)) == STORE_OK)
+		*count = sqlite3_changes(db_handle(st));
+	return rc;
+}
+
+int
+store_purge(struct store *st, int64_t now, int64_t audit_before, struct store_purge_counts *out)
+{
+	static const char codes[] = "DELETE FROM auth_codes WHERE expires_at < ?";
+	/* A family goes when every token in it has expired; its refresh tokens and
+	 * the access tokens issued beside them go with it (ON DELETE CASCADE). */
+	static const char families[] = "DELETE FROM token_families WHERE expires_at < ?";
+	static const char jtis[] = "DELETE FROM revoked_jtis WHERE expires_at < ?";
+	static const char sessions[] = "DELETE FROM sessions WHERE expires_at < ?";
+	static const char keys[] =
+	    "DELETE FROM keys WHERE state = 'retired' AND delete_after IS NOT NULL "
+	    "AND delete_after <= ?";
+	static const char audit[] = "DELETE FROM audit WHERE ts < ?";
+	static const char regtokens[] = "DELETE FROM registration_tokens WHERE expires_at < ?";
+	static const char consents[] = "DELETE FROM consents WHERE expires_at < ?";
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_begin(st)) != STORE_OK)
+		return rc;
+	if ((rc = purge_one(st, codes, now, &out->codes)) != STORE_OK ||
+	    (rc = purge_one(st, families, now, &out->refresh_families)) != STORE_OK ||
+	    (rc = purge_one(st, jtis, now, &out->revoked_jtis)) != STORE_OK ||
+	    (rc = purge_one(st, sessions, now, &out->sessions)) != STORE_OK ||
+	    (rc = purge_one(st, keys, now, &out->keys)) != STORE_OK ||
+	    (rc = purge_one(st, regtokens, now, &out->registration_tokens)) != STORE_OK ||
+	    (rc = purge_one(st, consents, now, &out->consents)) != STORE_OK ||
+	    (audit_before > 0 && (rc = purge_one(st, audit, audit_before, &out->audit)) != STORE_OK))
+		goto fail;
+	if (out->keys > 0 && (rc = store_keys_version_bump(st)) != STORE_OK)
+		goto fail;
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return rc;
+}

@@ -1,0 +1,234 @@
+/* The storage interface: everything the server keeps, behind one small API so that
+ * another backend (PostgreSQL for multi-node fleets) can replace SQLite without
+ * touching the endpoints. The store knows no protocol: it keeps and finds rows.
+ *
+ * Conventions: functions return STORE_OK (0) or a negative STORE_* code; results go
+ * through out-parameters cleared on entry; structs filled by a getter own their
+ * strings and are released with their _clear function. One struct store is one
+ * connection and must be used by one thread at a time. */
+#ifndef MCP_STORE_STORE_H
+#define MCP_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum {
+	STORE_OK = 0,
+	STORE_ERROR = -1,
+	STORE_NOTFOUND = -2,
+	STORE_CONFLICT = -3, /* a unique key already exists */
+	STORE_BUSY = -4,     /* the database stayed locked past the busy timeout */
+};
+
+/* ---- connection, schema, transactions (db.c) ---- */
+
+struct store_options {
+	const char *synchronous; /* "NORMAL" (default) or "FULL" */
+	int create;              /* create the file when missing */
+	int readonly;
+};
+
+/* A path for a process-private in-memory database that several connections (one
+ * per thread) can share; the database lives while one connection is open. The
+ * returned string is owned by the caller. */
+char *store_memory_path_new(void);
+
+/* Open a connection: WAL for files, foreign keys on, busy timeout set. */
+int store_open(const char *path, const struct store_options *opt, struct store **out);
+
+/* Finalize cached statements and close; accepts NULL. */
+void store_close(struct store *st);
+
+/* Apply the embedded migrations newer than the recorded schema version, each in
+ * its own transaction. *applied (may be NULL) receives how many ran. */
+int store_migrate(struct store *st, int *applied);
+
+/* Highest applied migration (0 for an empty database). */
+int store_schema_version(struct store *st, int *version);
+
+/* Write transactions take the write lock at once (BEGIN IMMEDIATE), so that two
+ * writers never deadlock upgrading a read lock. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Settings: small named values kept in the database (issuer, keys version). */
+int store_setting_get_new(struct store *st, const char *key, char **value);
+int store_setting_set(struct store *st, const char *key, const char *value);
+
+/* Online backup to a new file, safe while other connections write. */
+int store_backup(struct store *st, const char *dest_path);
+
+/* Cheap liveness check of the connection (SELECT 1). */
+int store_ping(struct store *st);
+
+/* Last SQLite error text, for logs (never shown to clients). */
+const char *store_errmsg(struct store *st);
+
+/* ---- users (users.c) ---- */
+
+struct store_user {
+	int64_t id;
+	char *name;
+	char *password_hash;
+	int disabled;
+	int64_t created_at;
+};
+
+void store_user_clear(struct store_user *u);
+int store_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
+    int64_t *id);
+int store_user_get_by_name(struct store *st, const char *name, struct store_user *out);
+int store_user_get(struct store *st, int64_t id, struct store_user *out);
+int store_user_set_disabled(struct store *st, const char *name, int disabled);
+typedef int (*store_user_fn)(const struct store_user *u, void *arg);
+int store_user_list(struct store *st, store_user_fn fn, void *arg);
+
+/* ---- resources and exchange edges (resources.c) ---- */
+
+struct store_resource {
+	int64_t id;
+	char *uri;             /* as registered; the aud of its tokens */
+	char *uri_key;         /* canonical match key (oauth/resource.h) */
+	char *name;
+	char *scopes;          /* space-separated */
+	char *default_scopes;  /* NULL: all of scopes */
+	int64_t ttl;           /* 0: server default */
+	int64_t created_at;
+};
+
+void store_resource_clear(struct store_resource *r);
+int store_resource_add(struct store *st, const struct store_resource *r, int64_t *id);
+/* Lookups and removal take the canonical match key. */
+int store_resource_get_by_key(struct store *st, const char *uri_key, struct store_resource *out);
+int store_resource_get(struct store *st, int64_t id, struct store_resource *out);
+int store_resource_remove(struct store *st, const char *uri_key);
+typedef int (*store_resource_fn)(const struct store_resource *r, void *arg);
+int store_resource_list(struct store *st, store_resource_fn fn, void *arg);
+
+/* Add or replace the edge from -> to; scopes NULL means every scope of `to`. */
+int store_edge_put(struct store *st, int64_t from_id, int64_t to_id, const char *scopes,
+    int64_t now);
+/* *scopes is NULL for "every scope"; NOTFOUND when there is no edge. */
+int store_edge_get(struct store *st, int64_t from_id, int64_t to_id, char **scopes);
+typedef int (*store_edge_fn)(const char *from_uri, const char *to_uri, const char *scopes,
+    void *arg);
+int store_edge_list(struct store *st, store_edge_fn fn, void *arg);
+
+/* ---- clients (clients.c) ---- */
+
+struct store_client {
+	int64_t id;
+	char *client_id;
+	char *name;
+	int confidential;
+	char *auth_method;
+	char *secret_hash;
+	char *grant_types;       /* space-separated */
+	int64_t acts_for;        /* resource id, 0 for none */
+	char *acts_for_uri;      /* filled by getters */
+	char *default_resource;
+	int introspect_admin;
+	char *origin;            /* cli | dcr | cimd | dev */
+	char *metadata;          /* JSON or NULL */
+	char *remote_addr;
+	int64_t created_at;
+	int64_t updated_at;
+	char **redirect_uris;    /* filled by store_client_get */
+	size_t n_redirect_uris;
+};
+
+void store_client_clear(struct store_client *c);
+/* Insert the client row and its redirect URIs. */
+int store_client_add(struct store *st, const struct store_client *c, int64_t *id);
+int store_client_get(struct store *st, const char *client_id, struct store_client *out);
+int store_client_remove(struct store *st, const char *client_id);
+int store_client_resource_add(struct store *st, int64_t client, int64_t resource);
+/* STORE_OK when the client may get client_credentials tokens for resource. */
+int store_client_resource_allowed(struct store *st, int64_t client, int64_t resource);
+/* Space-separated URIs of the client's client_credentials resources (new string). */
+int store_client_resources_new(struct store *st, int64_t client, char **uris);
+typedef int (*store_client_fn)(const struct store_client *c, void *arg);
+int store_client_list(struct store *st, store_client_fn fn, void *arg);
+
+int store_regtoken_add(struct store *st, const unsigned char *hash, size_t len, int64_t now,
+    int64_t expires_at);
+/* STORE_OK when an unexpired registration token with this hash exists. */
+int store_regtoken_check(struct store *st, const unsigned char *hash, size_t len, int64_t now);
+
+/* ---- signing keys (keys.c) ---- */
+
+struct store_key {
+	int64_t id;
+	char *kid;
+	char *alg;
+	char *state;             /* next | active | retired */
+	char *public_jwk;
+	unsigned char *private_enc;
+	size_t private_enc_len;
+	int64_t created_at;
+	int64_t activated_at;    /* 0 when never */
+	int64_t retired_at;
+	int64_t delete_after;
+};
+
+void store_key_clear(struct store_key *k);
+int store_key_add(struct store *st, const struct store_key *k, int64_t *id);
+/* Every key row, oldest first. */
+typedef int (*store_key_fn)(const struct store_key *k, void *arg);
+int store_key_list(struct store *st, store_key_fn fn, void *arg);
+int store_key_set_state(struct store *st, int64_t id, const char *state, int64_t activated_at,
+    int64_t retired_at, int64_t delete_after);
+int store_key_set_private(struct store *st, int64_t id, const unsigned char *blob, size_t len);
+int store_key_delete(struct store *st, int64_t id);
+/* Retired keys whose deletion is due. *deleted receives how many went. */
+int store_key_delete_expired(struct store *st, int64_t now, int *deleted);
+/* A counter bumped by every change to the keys, so that running servers can
+ * notice a rotation made elsewhere with one cheap read. */
+int store_keys_version(struct store *st, int64_t *version);
+int store_keys_version_bump(struct store *st);
+
+/* ---- audit (audit.c) ---- */
+
+struct store_audit {
+	int64_t id;
+	int64_t ts;
+	const char *event;
+	const char *outcome;
+	const char *reason;
+	const char *client_id;
+	const char *subject;
+	const char *resource;
+	const char *act;
+	const char *jti;
+	const char *remote_addr;
+	const char *detail;
+};
+
+int store_audit_add(struct store *st, const struct store_audit *a);
+/* The last n records, oldest first. Strings are borrowed for the callback only. */
+typedef int (*store_audit_fn)(const struct store_audit *a, void *arg);
+int store_audit_tail(struct store *st, int n, store_audit_fn fn, void *arg);
+int store_audit_purge(struct store *st, int64_t older_than, int *deleted);
+
+/* ---- housekeeping (purge.c) ---- */
+
+struct store_purge_counts {
+	int codes;
+	int refresh_families;
+	int revoked_jtis;
+	int sessions;
+	int keys;
+	int audit;
+	int registration_tokens;
+	int consents;
+};
+
+/* Delete what has expired by now, and audit records older than audit_before
+ * (0 keeps them all), in one transaction. */
+int store_purge(struct store *st, int64_t now, int64_t audit_before,
+    struct store_purge_counts *out);
+
+#endif

@@ -1,0 +1,129 @@
+/* Users: name, argon2id password hash, disabled flag. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+
+#define USER_COLS "id, name, password_hash, disabled, created_at"
+
+void
+store_user_clear(struct store_user *u)
+{
+	if (u == NULL)
+		return;
+	free(u->name);
+	free(u->password_hash);
+	memset(u, 0, sizeof(*u));
+}
+
+int
+store_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
+    int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO users(name, password_hash, created_at) VALUES (?, ?, ?)";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	if (id != NULL)
+		*id = 0;
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, password_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	rc = db_exec_stmt(s);
+	if (rc == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(db_handle(st));
+	return rc;
+}
+
+static int
+user_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_user *u = arg;
+	int oom = 0;
+
+	u->id = sqlite3_column_int64(s, 0);
+	u->name = db_col_dup(s, 1, &oom);
+	u->password_hash = db_col_dup(s, 2, &oom);
+	u->disabled = sqlite3_column_int(s, 3);
+	u->created_at = sqlite3_column_int64(s, 4);
+	if (oom) {
+		store_user_clear(u);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+int
+store_user_get_by_name(struct store *st, const char *name, struct store_user *out)
+{
+	static const char sql[] = "SELECT " USER_COLS " FROM users WHERE name = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	memset(out, 0, sizeof(*out));
+	if (s != NULL)
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	return db_one(s, user_row, out);
+}
+
+int
+store_user_get(struct store *st, int64_t id, struct store_user *out)
+{
+	static const char sql[] = "SELECT " USER_COLS " FROM users WHERE id = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	memset(out, 0, sizeof(*out));
+	if (s != NULL)
+		sqlite3_bind_int64(s, 1, id);
+	return db_one(s, user_row, out);
+}
+
+int
+store_user_set_disabled(struct store *st, const char *name, int disabled)
+{
+	static const char sql[] = "UPDATE users SET disabled = ? WHERE name = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_int(s, 1, disabled ? 1 : 0);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	rc = db_exec_stmt(s);
+	if (rc == STORE_OK && sqlite3_changes(db_handle(st)) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+struct user_visit {
+	store_user_fn fn;
+	void *arg;
+};
+
+static int
+user_visit_row(sqlite3_stmt *s, void *arg)
+{
+	struct user_visit *v = arg;
+	struct store_user u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	if (user_row(s, &u) != STORE_OK)
+		return STORE_ERROR;
+	rc = v->fn(&u, v->arg);
+	store_user_clear(&u);
+	return rc;
+}
+
+int
+store_user_list(struct store *st, store_user_fn fn, void *arg)
+{
+	static const char sql[] = "SELECT " USER_COLS " FROM users ORDER BY name";
+	struct user_visit v = {fn, arg};
+
+	return db_each(db_stmt(st, sql), user_visit_row, &v);
+}

@@ -1,0 +1,143 @@
+# Shared helpers for the integration tests: TAP output, a temporary database, a
+# real daemon on 127.0.0.1, and curl wrappers. Sourced by tests/integ/t_*.sh.
+set -u
+
+: "${MCP_AUTHD:?MCP_AUTHD must name the binary (make check sets it)}"
+: "${TOP_SRCDIR:=.}"
+PYTHON3=${PYTHON3:-/usr/bin/python3}
+
+TAP_N=0
+TAP_FAILED=0
+
+ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $TAP_N - $2"
+	else
+		echo "not ok $TAP_N - $2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+check() { # check DESCRIPTION COMMAND... : ok when the command succeeds
+	local desc=$1
+	shift
+	if "$@" >/dev/null 2>&1; then ok 0 "$desc"; else ok 1 "$desc"; fi
+}
+
+is() { # is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		echo "#   got:  '$1'"
+		echo "#   want: '$2'"
+	fi
+}
+
+like() { # like GOT EXTENDED-REGEX DESCRIPTION
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		echo "#   '$1' does not match /$2/"
+	fi
+}
+
+unlike() { # unlike GOT EXTENDED-REGEX DESCRIPTION
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"
+		echo "#   '$1' matches /$2/"
+	else
+		ok 0 "$3"
+	fi
+}
+
+done_testing() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mcp-authd-test.XXXXXX")
+SERVER_PID=
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+export MCP_AUTHD_DB="$T/mcp-authd.db"
+export MCP_AUTHD_MASTER_KEY_FILE="$T/master.key"
+export MCP_AUTHD_ALLOW_INSECURE_ISSUER=true
+export MCP_AUTHD_LOG_LEVEL=${MCP_AUTHD_LOG_LEVEL:-info}
+unset MCP_AUTHD_CONFIG
+
+authd() { "$MCP_AUTHD" "$@"; }
+
+free_port() {
+	"$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# init_db [extra init args]: a fresh database for an issuer on a free port.
+init_db() {
+	PORT=$(free_port)
+	ISSUER="http://127.0.0.1:$PORT"
+	BASE="$ISSUER"
+	authd init --issuer "$ISSUER" "$@" >/dev/null
+}
+
+wait_http() { # wait_http URL: until it answers, at most 10 s
+	local i
+	for i in $(seq 1 200); do
+		if curl -fs -o /dev/null "$1"; then return 0; fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_serve [extra serve args]
+start_serve() {
+	"$MCP_AUTHD" serve --listen "127.0.0.1:$PORT" "$@" >/dev/null 2>>"$T/serve.log" &
+	SERVER_PID=$!
+	wait_http "$BASE/healthz"
+}
+
+stop_serve() {
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_PID=
+	fi
+}
+
+# req METHOD URL [curl args...]: sets STATUS, BODY, HEADERS.
+req() {
+	local method=$1 url=$2
+	shift 2
+	: >"$T/headers"
+	BODY=$(curl -s -X "$method" -D "$T/headers" -o - -w '' "$url" "$@")
+	STATUS=$(head -1 "$T/headers" | awk '{print $2}')
+	HEADERS=$(tr -d '\r' <"$T/headers")
+}
+
+header() { # header NAME: value of a response header from the last req
+	printf '%s\n' "$HEADERS" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" -F': ' \
+		'tolower($1) == n { sub(/^[^:]*: /, ""); print; exit }'
+}
+
+jqr() { printf '%s' "$BODY" | jq -r "$@"; }
+
+# jwt_json N TOKEN: decode part N (1 header, 2 claims) of a compact JWT.
+jwt_json() {
+	printf '%s' "$2" | cut -d. -f"$1" | tr '_-' '/+' |
+		awk '{ n = length($0) % 4; if (n == 2) $0 = $0 "=="; else if (n == 3) $0 = $0 "="; print }' |
+		base64 -d 2>/dev/null
+}
