@@ -163,6 +163,15 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 		    : "cannot load signing keys (run 'mcp-authd init' first)");
 		return -1;
 	}
+	{
+		EVP_PKEY *key;
+		const char *kid;
+
+		if (keyset_signer(app->keys, &key, &kid) != 0) {
+			snprintf(err, errlen, "no active signing key (run 'mcp-authd init')");
+			return -1;
+		}
+	}
 	if (metadata_render(app) != 0) {
 		snprintf(err, errlen, "cannot render metadata");
 		return -1;

@@ -102,33 +102,33 @@ int
 master_key_create(const char *path, struct master_key *mk, char *err, size_t errlen)
 {
 	char *text = NULL;
-	int fd, rc = -1;
-	size_t len;
+	size_t len = 0;
+	int fd = -1, rc = -1;
 
 	if (master_key_ephemeral(mk) != 0) {
 		snprintf(err, errlen, "no randomness");
 		return -1;
 	}
+	if ((text = b64std_encode_new(mk->bytes, MASTER_KEY_LEN)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	len = strlen(text);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 		snprintf(err, errlen, "cannot create master key file %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if ((text = b64std_encode_new(mk->bytes, MASTER_KEY_LEN)) == NULL)
-		goto out_close;
-	len = strlen(text);
-	text[len] = '\n';
-	if (write(fd, text, len + 1) != (ssize_t)(len + 1) || fsync(fd) != 0) {
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
 		snprintf(err, errlen, "cannot write master key file %s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	rc = 0;
-out_close:
-	close(fd);
-	if (rc != 0)
+		close(fd);
 		unlink(path);
+		goto out;
+	}
+	close(fd);
+	rc = 0;
 out:
 	if (text != NULL)
-		OPENSSL_clear_free(text, strlen(text));
+		OPENSSL_clear_free(text, len);
 	if (rc != 0)
 		master_key_wipe(mk);
 	return rc;
@@ -628,7 +628,8 @@ keyset_fill(struct keyset *ks, const struct key_rows *rows, const struct master_
 		    keystore_unseal(mk, k->kid, k->private_enc, k->private_enc_len, &e->priv) != 0)
 			return KEYSTORE_EMASTER;
 	}
-	qsort(ks->v, ks->n, sizeof(*ks->v), entry_cmp);
+	if (ks->n > 1)
+		qsort(ks->v, ks->n, sizeof(*ks->v), entry_cmp);
 	/* After sorting, the first entry is the most recently activated active key. */
 	ks->signer = (ks->n > 0 && ks->v[0].state_rank == 0) ? 0 : ks->n;
 	return render_jwks(ks);
