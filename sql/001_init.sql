@@ -102,6 +102,7 @@ CREATE TABLE auth_codes (
 	client INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
 	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
 	redirect_uri TEXT NOT NULL,
+	redirect_uri_given INTEGER NOT NULL,  -- was redirect_uri in the request?
 	code_challenge TEXT NOT NULL,
 	resources TEXT NOT NULL,
 	scope TEXT NOT NULL,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "oauth/audit.h"
 #include "oauth/issuer.h"
 
 static const char *const source_names[] = {"default", "file", "env", "flag"};
@@ -102,34 +103,17 @@ cmd_purge(struct cli *c, int argc, char **argv)
 static int
 print_audit(const struct store_audit *a, void *arg)
 {
-	json_t *list = arg, *o;
-	char when[32];
+	json_t *list = arg, *o = audit_json(a);
+	char when[32], *text;
 
-	o = json_pack("{s:I, s:s, s:s}", "ts", (json_int_t)a->ts, "event", a->event, "outcome",
-	    a->outcome);
 	if (o == NULL)
 		return -1;
-#define OPT(k, v) \
-	if ((v) != NULL) \
-		json_object_set_new(o, (k), json_string(v));
-	OPT("reason", a->reason)
-	OPT("client_id", a->client_id)
-	OPT("sub", a->subject)
-	OPT("resource", a->resource)
-	OPT("jti", a->jti)
-	OPT("remote_addr", a->remote_addr)
-#undef OPT
-	if (a->act != NULL)
-		json_object_set_new(o, "act", json_loads(a->act, 0, NULL));
 	if (list != NULL)
 		return json_array_append_new(list, o);
-	{
-		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-		cli_time_str(a->ts, when);
-		printf("%s %s\n", when, text ? text : "");
-		free(text);
-	}
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	cli_time_str(a->ts, when);
+	printf("%s %s\n", when, text ? text : "");
+	free(text);
 	json_decref(o);
 	return 0;
 }

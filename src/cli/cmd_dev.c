@@ -195,6 +195,7 @@ cmd_dev(struct cli *c, int argc, char **argv)
 	}
 	log_info("mcp-authd dev listening on %s", issuer);
 	rc = serve_wait(&app, NULL) == 0 ? EXIT_OK : EXIT_USER;
+	app_quiesce(&app);
 	server_stop(srv);
 out:
 	if (app_ready)

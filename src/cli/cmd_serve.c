@@ -51,6 +51,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 	    c->cfg.listen, server_port(srv), app.issuer);
 	serve_notify("READY=1");
 	rc = serve_wait(&app, NULL) == 0 ? EXIT_OK : EXIT_USER;
+	app_quiesce(&app);
 	server_stop(srv);
 	log_info("stopped");
 out_app:

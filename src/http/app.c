@@ -10,6 +10,12 @@
 #include <jansson.h>
 
 #include "http/endpoints.h"
+#include "http/pages.h"
+#include "util/hashpool.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include "http/reply.h"
 #include "util/log.h"
 
@@ -176,19 +182,56 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 		snprintf(err, errlen, "cannot render metadata");
 		return -1;
 	}
+	app->https = strncmp(app->issuer, "https://", 8) == 0;
+	if (pages_load(app, err, errlen) != 0)
+		return -1;
+	if (hashpool_start((unsigned int)cfg->hash_workers, 1024, &app->hashpool) != 0 ||
+	    secret_cache_new(4096, &app->secrets) != 0) {
+		snprintf(err, errlen, "cannot start the hash workers");
+		return -1;
+	}
+	if (audit_sink_open(cfg->audit_file, &app->audit) != 0) {
+		snprintf(err, errlen, "cannot open the audit file %s", cfg->audit_file);
+		return -1;
+	}
+	/* Forms rendered before a restart, or by another server of the fleet, must still
+	 * verify: derive the CSRF key from the master key, not from randomness. */
+	{
+		unsigned int len = sizeof(app->csrf_key);
+		static const char label[] = "mcp-authd csrf v1";
+
+		if (HMAC(EVP_sha256(), app->mk.bytes, sizeof(app->mk.bytes),
+			(const unsigned char *)label, sizeof(label) - 1, app->csrf_key, &len) == NULL) {
+			snprintf(err, errlen, "cannot derive keys");
+			return -1;
+		}
+	}
 	return 0;
+}
+
+void
+app_quiesce(struct app *app)
+{
+	hashpool_stop(app->hashpool);
 }
 
 void
 app_free(struct app *app)
 {
 	struct store *st = pthread_getspecific(app->store_key);
+	size_t i;
 
 	if (st != NULL) {
 		pthread_setspecific(app->store_key, NULL);
 		store_close(st);
 	}
 	keyset_unref(app->keys);
+	hashpool_free(app->hashpool);
+	secret_cache_free(app->secrets);
+	audit_sink_close(app->audit);
+	for (i = 0; i < sizeof(app->templates) / sizeof(app->templates[0]); i++)
+		free(app->templates[i]);
+	OPENSSL_cleanse(app->csrf_key, sizeof(app->csrf_key));
 	if (app->jwks_resp != NULL)
 		MHD_destroy_response(app->jwks_resp);
 	if (app->metadata_resp != NULL)

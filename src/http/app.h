@@ -8,6 +8,8 @@
 #include <microhttpd.h>
 
 #include "jose/keystore.h"
+#include "oauth/audit.h"
+#include "oauth/secret_cache.h"
 #include "store/store.h"
 #include "util/config.h"
 
@@ -27,6 +29,12 @@ struct app {
 	pthread_key_t store_key;    /* this thread's struct store * */
 	pthread_mutex_t lock;       /* guards keys and the cached responses below */
 	struct keyset *keys;
+	struct hashpool *hashpool;  /* argon2 off the event threads */
+	struct secret_cache *secrets; /* verified client secrets */
+	struct audit_sink *audit;
+	unsigned char csrf_key[32]; /* derived from the master key: forms survive restarts */
+	char *templates[3];         /* login, consent, error */
+	int https;                  /* issuer is https: __Host- cookies, Secure */
 	struct MHD_Response *jwks_resp;
 	struct MHD_Response *metadata_resp;
 	char *metadata_json;
@@ -56,6 +64,15 @@ int app_keys_check(struct app *app);
  * concurrent reload cannot free it under us. */
 enum MHD_Result app_queue_cached(struct app *app, struct MHD_Connection *conn,
     struct MHD_Response **slot);
+
+enum page {
+	PAGE_LOGIN = 0,
+	PAGE_CONSENT = 1,
+	PAGE_ERROR = 2,
+};
+
+/* Stop the work that holds suspended connections (before stopping HTTP). */
+void app_quiesce(struct app *app);
 
 /* Issuer with a path appended ("https://as.example/token"); new string. */
 char *app_url_new(const struct app *app, const char *path);

@@ -12,4 +12,12 @@ enum MHD_Result ep_jwks(struct request *req);
 enum MHD_Result ep_healthz(struct request *req);
 enum MHD_Result ep_readyz(struct request *req);
 
+/* ep_authorize.c: the authorization endpoint (login, consent, code). */
+enum MHD_Result ep_authorize(struct request *req);
+
+/* ep_token.c: the token endpoint, and the grant environment of a request. */
+enum MHD_Result ep_token(struct request *req);
+struct grant_env;
+void grant_env_init(struct request *req, struct grant_env *env, const struct keyset *ks);
+
 #endif

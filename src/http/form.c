@@ -68,8 +68,8 @@ text_ok(const unsigned char *s, size_t n)
 }
 
 /* Percent-decode in[0..n) into a new string. */
-static int
-decode(const char *in, size_t n, char **out)
+int
+form_decode(const char *in, size_t n, char **out)
 {
 	char *o, *p;
 	size_t i;
@@ -171,9 +171,9 @@ form_parse(const char *data, size_t len, struct form *out)
 			rc = FORM_TOO_MANY;
 			goto fail;
 		}
-		if ((rc = decode(data + start, eq - start, &name)) != FORM_OK)
+		if ((rc = form_decode(data + start, eq - start, &name)) != FORM_OK)
 			goto fail;
-		rc = decode(data + (eq < pos ? eq + 1 : pos), eq < pos ? pos - eq - 1 : 0, &value);
+		rc = form_decode(data + (eq < pos ? eq + 1 : pos), eq < pos ? pos - eq - 1 : 0, &value);
 		if (rc != FORM_OK) {
 			free(name);
 			goto fail;
@@ -230,4 +230,27 @@ form_get_nth(const struct form *f, const char *name, size_t nth)
 			return f->v[i].value;
 	}
 	return NULL;
+}
+
+int
+form_encode_append(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		int rc;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			rc = buf_putc(b, (char)c);
+		} else {
+			char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+			rc = buf_append(b, esc, 3);
+		}
+		if (rc != BUF_OK)
+			return rc;
+	}
+	return BUF_OK;
 }

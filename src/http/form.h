@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "util/buf.h"
+
 #define FORM_MAX_PARAMS 64
 #define FORM_MAX_VALUE 8192
 
@@ -46,5 +48,11 @@ const char *form_get(const struct form *f, const char *name, int *dup);
 const char *form_get_nth(const struct form *f, const char *name, size_t i);
 
 void form_clear(struct form *f);
+
+/* Percent-decode one component (as in a form) into a new string; FORM_* code. */
+int form_decode(const char *in, size_t len, char **out);
+
+/* Append s percent-encoded for a query string or form (RFC 3986 unreserved kept). */
+int form_encode_append(struct buf *b, const char *s);
 
 #endif

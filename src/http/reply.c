@@ -24,9 +24,12 @@ enum MHD_Result
 reply_queue(struct request *req, unsigned int status, struct MHD_Response *resp)
 {
 	enum MHD_Result r;
+	int i;
 
 	if (resp == NULL)
 		return MHD_NO;
+	for (i = 0; i < req->n_set_cookie; i++)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie[i]);
 	r = MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	req->status = status;

@@ -18,6 +18,8 @@
 #include "http/reply.h"
 #include "util/log.h"
 
+#include <openssl/crypto.h>
+
 enum {
 	M_GET = 1 << 0,
 	M_POST = 1 << 1,
@@ -40,6 +42,8 @@ static const struct route routes[] = {
 	{"/.well-known/oauth-authorization-server", M_GET, ROUTE_CORS, ep_metadata},
 	{"/.well-known/openid-configuration", M_GET, ROUTE_CORS, ep_metadata},
 	{"/jwks.json", M_GET, ROUTE_CORS, ep_jwks},
+	{"/authorize", M_GET | M_POST, 0, ep_authorize},
+	{"/token", M_POST, ROUTE_CORS, ep_token},
 	{"/healthz", M_GET, 0, ep_healthz},
 	{"/readyz", M_GET, 0, ep_readyz},
 };
@@ -91,6 +95,100 @@ request_form_body(struct request *req, struct form *f)
 	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
 		return FORM_BAD_ENCODING;
 	return form_parse(req->body.data ? req->body.data : "", req->body.len, f);
+}
+
+static void
+on_hash_done(struct hash_job *job)
+{
+	struct request *req = job->arg;
+
+	req->job_finished = 1;
+	/* Nothing may touch the job or the request after this: the connection's thread
+	 * may run the endpoint again and free both at once. */
+	MHD_resume_connection(req->conn);
+}
+
+static void
+job_free(struct hash_job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->encoded);
+	if (job->secret != NULL)
+		OPENSSL_clear_free(job->secret, job->secret_len + 1);
+	free(job);
+}
+
+int
+request_password_verify(struct request *req, const char *encoded, const char *secret,
+    int *match)
+{
+	struct hash_job *job = req->job;
+
+	*match = 0;
+	if (job != NULL) {
+		int same = strcmp(job->encoded, encoded) == 0 && strcmp(job->secret, secret) == 0;
+
+		*match = same && job->result == 1;
+		job_free(job);
+		req->job = NULL;
+		req->job_finished = 0;
+		if (same)
+			return ASYNC_DONE;
+	}
+	if (req->app->hashpool == NULL)
+		return ASYNC_BUSY;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return ASYNC_BUSY;
+	job->encoded = strdup(encoded);
+	job->secret = strdup(secret);
+	job->secret_len = strlen(secret);
+	job->done = on_hash_done;
+	job->arg = req;
+	if (job->encoded == NULL || job->secret == NULL) {
+		job_free(job);
+		return ASYNC_BUSY;
+	}
+	req->job = job;
+	/* Suspend before queuing, so that the wake-up cannot come first. */
+	MHD_suspend_connection(req->conn);
+	if (hashpool_submit(req->app->hashpool, job) != 0) {
+		MHD_resume_connection(req->conn);
+		req->job = NULL;
+		job_free(job);
+		return ASYNC_BUSY;
+	}
+	return ASYNC_PENDING;
+}
+
+const char *
+request_cookie(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+void
+request_cookie_name(const struct request *req, const char *base, char *out, size_t outlen)
+{
+	/* __Host- pins the cookie to this host, https and Path=/ (RFC 6265bis §4.1.3.2). */
+	snprintf(out, outlen, "%s%s", req->app->https ? "__Host-" : "", base);
+}
+
+int
+request_set_cookie(struct request *req, const char *name, const char *value, int64_t max_age)
+{
+	char *c;
+	size_t n;
+
+	if (req->n_set_cookie >= (int)(sizeof(req->set_cookie) / sizeof(req->set_cookie[0])))
+		return -1;
+	n = strlen(name) + strlen(value) + 128;
+	if ((c = malloc(n)) == NULL)
+		return -1;
+	snprintf(c, n, "%s=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Lax%s", name, value,
+	    (long long)max_age, req->app->https ? "; Secure" : "");
+	req->set_cookie[req->n_set_cookie++] = c;
+	return 0;
 }
 
 struct query_walk {
@@ -238,8 +336,13 @@ request_new(struct server *srv, struct MHD_Connection *conn, const char *url, co
 static void
 request_free(struct request *req)
 {
+	int i;
+
 	if (req == NULL)
 		return;
+	job_free(req->job);
+	for (i = 0; i < req->n_set_cookie; i++)
+		OPENSSL_clear_free(req->set_cookie[i], strlen(req->set_cookie[i]));
 	buf_free(&req->body);
 	free(req->path);
 	free(req);

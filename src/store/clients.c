@@ -196,12 +196,6 @@ store_client_resource_add(struct store *st, int64_t client, int64_t resource)
 	return db_exec_stmt(s);
 }
 
-static int
-row_exists(sqlite3_stmt *s, void *arg)
-{
-	return STORE_OK;
-}
-
 int
 store_client_resource_allowed(struct store *st, int64_t client, int64_t resource)
 {
@@ -213,7 +207,7 @@ store_client_resource_allowed(struct store *st, int64_t client, int64_t resource
 		sqlite3_bind_int64(s, 1, client);
 		sqlite3_bind_int64(s, 2, resource);
 	}
-	return db_one(s, row_exists, NULL);
+	return db_one(s, db_row_exists, NULL);
 }
 
 static int
@@ -303,5 +297,5 @@ store_regtoken_check(struct store *st, const unsigned char *hash, size_t len, in
 		sqlite3_bind_blob(s, 1, hash, (int)len, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, now);
 	}
-	return db_one(s, row_exists, NULL);
+	return db_one(s, db_row_exists, NULL);
 }

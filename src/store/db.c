@@ -416,3 +416,9 @@ db_row_text(sqlite3_stmt *s, void *arg)
 	*out = db_col_dup(s, 0, &oom);
 	return oom ? STORE_ERROR : STORE_OK;
 }
+
+int
+db_row_exists(sqlite3_stmt *s, void *arg)
+{
+	return STORE_OK;
+}

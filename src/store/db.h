@@ -37,6 +37,9 @@ typedef int (*db_row_fn)(sqlite3_stmt *s, void *arg);
 int db_one(sqlite3_stmt *s, db_row_fn fn, void *arg);
 int db_each(sqlite3_stmt *s, db_row_fn fn, void *arg);
 
+/* A db_row_fn for existence checks: any row means STORE_OK. */
+int db_row_exists(sqlite3_stmt *s, void *arg);
+
 /* A db_row_fn that copies column 0 (text or NULL) into *(char **)arg. */
 int db_row_text(sqlite3_stmt *s, void *arg);
 

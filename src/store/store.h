@@ -158,6 +158,93 @@ int store_regtoken_add(struct store *st, const unsigned char *hash, size_t len, 
 /* STORE_OK when an unexpired registration token with this hash exists. */
 int store_regtoken_check(struct store *st, const unsigned char *hash, size_t len, int64_t now);
 
+/* ---- browser sessions and remembered consent (sessions.c) ---- */
+
+int store_session_add(struct store *st, const unsigned char *hash, size_t len, int64_t user_id,
+    int64_t auth_time, int64_t now, int64_t expires_at);
+/* The user and auth_time of an unexpired session; NOTFOUND otherwise. */
+int store_session_get(struct store *st, const unsigned char *hash, size_t len, int64_t now,
+    int64_t *user_id, int64_t *auth_time);
+int store_session_delete(struct store *st, const unsigned char *hash, size_t len);
+
+/* resources and scope are the sorted, space-separated sets (oauth/scope.h). */
+int store_consent_check(struct store *st, int64_t user_id, int64_t client, const char *resources,
+    const char *scope, int64_t now);
+int store_consent_put(struct store *st, int64_t user_id, int64_t client, const char *resources,
+    const char *scope, int64_t now, int64_t expires_at);
+
+/* ---- authorization codes (codes.c) ---- */
+
+struct store_code {
+	unsigned char hash[32];
+	int64_t client;          /* clients.id */
+	int64_t user_id;
+	char *redirect_uri;
+	int redirect_uri_given;
+	char *code_challenge;
+	char *resources;         /* space-separated registered URIs */
+	char *scope;
+	int64_t auth_time;
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t redeemed_at;
+	char *family_id;         /* set at redemption */
+};
+
+void store_code_clear(struct store_code *c);
+int store_code_add(struct store *st, const struct store_code *c);
+/* Inside the caller's transaction: mark the code redeemed by family_id. STORE_OK on
+ * the first redemption (out filled); STORE_CONFLICT when it was redeemed before
+ * (out filled, out->family_id is the first redemption's); NOTFOUND when unknown. */
+int store_code_redeem(struct store *st, const unsigned char *hash, int64_t now,
+    const char *family_id, struct store_code *out);
+
+/* ---- refresh token families, refresh tokens, revoked access tokens (tokens.c) ---- */
+
+struct store_family {
+	char *family_id;
+	int64_t client;
+	char *client_id;         /* joined */
+	int64_t user_id;
+	char *user_name;         /* joined */
+	int user_disabled;       /* joined */
+	char *resources;
+	char *scope;
+	int64_t auth_time;
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t revoked_at;
+};
+
+struct store_refresh {
+	unsigned char hash[32];
+	char *family_id;
+	char *scope;
+	int64_t issued_at;
+	int64_t expires_at;
+	int64_t rotated_at;
+	struct store_family family;
+};
+
+void store_family_clear(struct store_family *f);
+void store_refresh_clear(struct store_refresh *r);
+int store_family_add(struct store *st, const struct store_family *f);
+/* Revoke a family: its refresh tokens stop working and the access tokens issued
+ * beside them are added to the revoked jtis. */
+int store_family_revoke(struct store *st, const char *family_id, int64_t now, const char *reason);
+int store_family_touch(struct store *st, const char *family_id, int64_t expires_at);
+int store_refresh_add(struct store *st, const unsigned char *hash, const char *family_id,
+    const char *scope, int64_t issued_at, int64_t expires_at, const char *access_jti,
+    int64_t access_expires_at);
+int store_refresh_get(struct store *st, const unsigned char *hash, struct store_refresh *out);
+/* Mark a refresh token used: STORE_OK for the first use, STORE_CONFLICT when it was
+ * already rotated (a reuse). */
+int store_refresh_rotate(struct store *st, const unsigned char *hash, int64_t now);
+
+int store_jti_revoke(struct store *st, const char *jti, int64_t expires_at, int64_t now);
+/* STORE_OK when the jti is revoked, NOTFOUND when not. */
+int store_jti_revoked(struct store *st, const char *jti);
+
 /* ---- signing keys (keys.c) ---- */
 
 struct store_key {

@@ -141,3 +141,31 @@ jwt_json() {
 		awk '{ n = length($0) % 4; if (n == 2) $0 = $0 "=="; else if (n == 3) $0 = $0 "="; print }' |
 		base64 -d 2>/dev/null
 }
+
+# pkce: sets VERIFIER and CHALLENGE (S256).
+pkce() {
+	VERIFIER=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+	CHALLENGE=$(printf %s "$VERIFIER" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=\n')
+}
+
+# browse URL: GET with the cookie jar; sets STATUS, BODY, HEADERS, LOCATION.
+browse() {
+	req GET "$1" -c "$T/jar" -b "$T/jar"
+	LOCATION=$(header Location)
+}
+
+# submit NAME=VALUE...: post the first form of the last page, as a browser would.
+submit() {
+	local out action body
+	out=$(printf '%s' "$BODY" | "$PYTHON3" "$TOP_SRCDIR/tests/integ/formdata.py" "$@") || return 1
+	action=$(printf '%s\n' "$out" | head -1)
+	body=$(printf '%s\n' "$out" | tail -1)
+	req POST "$action" -c "$T/jar" -b "$T/jar" -H 'Content-Type: application/x-www-form-urlencoded' \
+		--data "$body"
+	LOCATION=$(header Location)
+}
+
+# qparam NAME URL: a query parameter of a URL, decoded.
+qparam() {
+	"$PYTHON3" -c 'import sys, urllib.parse as u; q = u.parse_qs(u.urlsplit(sys.argv[2]).query); print(q.get(sys.argv[1], [""])[0])' "$1" "$2"
+}

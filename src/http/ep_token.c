@@ -1,0 +1,137 @@
+/* POST /token: client authentication, then the grant's decision, as RFC 6749 JSON. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "http/clientauth.h"
+#include "http/endpoints.h"
+#include "http/reply.h"
+#include "oauth/grants.h"
+#include "oauth/scope.h"
+
+static int
+grant_allowed(const struct store_client *c, const char *grant)
+{
+	return scope_has(c->grant_types, grant);
+}
+
+static enum MHD_Result
+reply_tokens(struct request *req, const struct token_response *t)
+{
+	json_t *doc = json_pack("{s:s, s:s, s:I}", "access_token", t->access_token, "token_type",
+	    "Bearer", "expires_in", (json_int_t)t->expires_in);
+	enum MHD_Result r;
+
+	if (doc == NULL)
+		return reply_oauth_error(req, OAUTH_SERVER_ERROR, "out of memory");
+	if (t->refresh_token != NULL)
+		json_object_set_new(doc, "refresh_token", json_string(t->refresh_token));
+	if (t->scope != NULL && t->scope[0] != '\0')
+		json_object_set_new(doc, "scope", json_string(t->scope));
+	r = reply_json(req, MHD_HTTP_OK, doc, REPLY_NO_STORE | REPLY_CORS);
+	/* The body held secrets: json_decref does not wipe, so clear the strings. */
+	json_decref(doc);
+	return r;
+}
+
+void
+grant_env_init(struct request *req, struct grant_env *env, const struct keyset *ks)
+{
+	memset(env, 0, sizeof(*env));
+	env->st = app_store(req->app);
+	env->keys = ks;
+	env->issuer = req->app->issuer;
+	env->now = (int64_t)time(NULL);
+	env->access_ttl = req->app->cfg->access_token_ttl;
+	env->refresh_ttl = req->app->cfg->refresh_token_ttl;
+	env->auto_register = req->app->dev_any_resource;
+	env->remote_addr = req->remote_addr;
+	env->audit = req->app->audit;
+}
+
+enum MHD_Result
+ep_token(struct request *req)
+{
+	struct form f;
+	struct store_client client;
+	struct token_response t;
+	struct grant_env env;
+	struct keyset *ks = NULL;
+	const char *grant, *params[2];
+	enum MHD_Result result;
+	int dup = 0, rc, i;
+	static const char *const single[] = {"grant_type", "code", "code_verifier", "redirect_uri",
+	    "refresh_token", "scope", "resource", "client_id", NULL};
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = request_form_body(req, &f)) != FORM_OK)
+		return reply_oauth_error(req, OAUTH_INVALID_REQUEST,
+		    rc == FORM_TOO_MANY ? "too many parameters"
+					: "the body must be application/x-www-form-urlencoded UTF-8");
+	/* One token has one audience (DESIGN.md §1): a token request names one resource. */
+	if (form_count(&f, "resource") > 1) {
+		form_clear(&f);
+		return reply_oauth_error(req, OAUTH_INVALID_TARGET,
+		    "a token has one audience: name one resource");
+	}
+	/* RFC 6749 §3.2: parameters must not repeat. */
+	for (i = 0; single[i] != NULL; i++) {
+		if (form_count(&f, single[i]) > 1) {
+			form_clear(&f);
+			return reply_oauth_error(req, OAUTH_INVALID_REQUEST, "a parameter is repeated");
+		}
+	}
+	grant = form_get(&f, "grant_type", &dup);
+	if (grant == NULL) {
+		form_clear(&f);
+		return reply_oauth_error(req, OAUTH_INVALID_REQUEST, "grant_type is required");
+	}
+	if (strcmp(grant, "authorization_code") != 0 && strcmp(grant, "refresh_token") != 0) {
+		form_clear(&f);
+		return reply_oauth_error(req, OAUTH_UNSUPPORTED_GRANT_TYPE, "unsupported grant_type");
+	}
+	switch (client_authenticate(req, &f, 0, &client, &result)) {
+	case CLIENT_AUTH_PENDING:
+		form_clear(&f);
+		return MHD_YES;
+	case CLIENT_AUTH_REPLIED:
+		form_clear(&f);
+		return result;
+	default:
+		break;
+	}
+	if (!grant_allowed(&client, grant)) {
+		result = reply_oauth_error(req, OAUTH_UNAUTHORIZED_CLIENT,
+		    "this client may not use this grant type");
+		goto out;
+	}
+	ks = app_keys(req->app);
+	grant_env_init(req, &env, ks);
+	if (ks == NULL || env.st == NULL) {
+		result = reply_oauth_error(req, OAUTH_TEMPORARILY_UNAVAILABLE, "not ready");
+		goto out;
+	}
+	params[0] = form_get(&f, "resource", NULL);
+	params[1] = form_get(&f, "scope", NULL);
+	if (strcmp(grant, "authorization_code") == 0)
+		rc = grant_authorization_code(&env, &client, form_get(&f, "code", NULL),
+		    form_get(&f, "code_verifier", NULL), form_get(&f, "redirect_uri", NULL), params[0],
+		    &t);
+	else
+		rc = grant_refresh(&env, &client, form_get(&f, "refresh_token", NULL), params[0],
+		    params[1], &t);
+	if (rc != 0)
+		result = reply_oauth_error(req, t.error, t.error_description);
+	else
+		result = reply_tokens(req, &t);
+out:
+	token_response_clear(&t);
+	keyset_unref(ks);
+	store_client_clear(&client);
+	form_clear(&f);
+	return result;
+}

@@ -1,0 +1,364 @@
+/* Authorization code and refresh token grants: one write transaction each. */
+#include "config.h"
+
+#include "oauth/grants.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "oauth/pkce.h"
+#include "oauth/registry.h"
+#include "oauth/scope.h"
+#include "oauth/secret.h"
+
+void
+token_response_clear(struct token_response *r)
+{
+	free(r->access_token);
+	if (r->refresh_token != NULL)
+		OPENSSL_clear_free(r->refresh_token, strlen(r->refresh_token));
+	free(r->scope);
+	free(r->resource);
+	memset(r, 0, sizeof(*r));
+}
+
+static int __attribute__((format(printf, 3, 4)))
+refuse(struct token_response *out, enum oauth_error e, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->error = e;
+	va_start(ap, fmt);
+	vsnprintf(out->error_description, sizeof(out->error_description), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void
+audit(const struct grant_env *env, const char *event, const char *outcome, const char *reason,
+    const char *client_id, const char *sub, const char *resource, const char *jti)
+{
+	struct store_audit a;
+
+	memset(&a, 0, sizeof(a));
+	a.ts = env->now;
+	a.event = event;
+	a.outcome = outcome;
+	a.reason = reason;
+	a.client_id = client_id;
+	a.subject = sub;
+	a.resource = resource;
+	a.jti = jti;
+	a.remote_addr = env->remote_addr;
+	audit_write(env->st, env->audit, &a);
+}
+
+/* Is uri (any spelling) one of the space-separated registered URIs in `granted`?
+ * Returns the resource found through the registry. */
+static enum oauth_error
+pick_resource(const struct grant_env *env, const char *granted, const char *requested,
+    struct store_resource *out)
+{
+	const char *p;
+	size_t n;
+	char *only = NULL;
+	enum oauth_error e;
+
+	memset(out, 0, sizeof(*out));
+	if (requested == NULL || requested[0] == '\0') {
+		/* One audience per token: with several granted, the client must choose. */
+		if (strchr(granted, ' ') != NULL)
+			return OAUTH_INVALID_TARGET;
+		if ((only = strdup(granted)) == NULL)
+			return OAUTH_SERVER_ERROR;
+		e = registry_resource_find(env->st, only, 0, env->now, out);
+		free(only);
+		return e;
+	}
+	if ((e = registry_resource_find(env->st, requested, 0, env->now, out)) != OAUTH_OK)
+		return e;
+	n = strlen(out->uri);
+	for (p = granted; (p = strstr(p, out->uri)) != NULL; p += n) {
+		if ((p == granted || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return OAUTH_OK;
+	}
+	store_resource_clear(out);
+	return OAUTH_INVALID_TARGET;
+}
+
+/* Mint the access token and, with family_id, a new refresh token in that family. */
+static int
+issue(const struct grant_env *env, const char *client_id, const char *sub, int64_t auth_time,
+    const struct store_resource *r, const char *scope, const char *family_id,
+    const char *family_scope, struct token_response *out)
+{
+	struct access_claims c;
+	unsigned char hash[SECRET_HASH_LEN];
+	int64_t ttl = r->ttl > 0 ? r->ttl : env->access_ttl;
+
+	memset(&c, 0, sizeof(c));
+	c.iss = env->issuer;
+	c.sub = sub;
+	c.aud = r->uri;
+	c.client_id = client_id;
+	c.scope = scope;
+	c.iat = env->now;
+	c.exp = env->now + ttl;
+	c.auth_time = auth_time;
+	if (access_token_mint(env->keys, &c, &out->access_token, out->jti) != 0)
+		return refuse(out, OAUTH_SERVER_ERROR, "cannot sign");
+	out->expires_in = ttl;
+	if ((out->scope = strdup(scope)) == NULL || (out->resource = strdup(r->uri)) == NULL)
+		return refuse(out, OAUTH_SERVER_ERROR, "out of memory");
+	if (family_id == NULL)
+		return 0;
+	if ((out->refresh_token = secret_random_new(32)) == NULL)
+		return refuse(out, OAUTH_SERVER_ERROR, "no randomness");
+	secret_hash(out->refresh_token, hash);
+	if (store_refresh_add(env->st, hash, family_id, family_scope, env->now,
+		env->now + env->refresh_ttl, out->jti, c.exp) != STORE_OK ||
+	    store_family_touch(env->st, family_id, env->now + env->refresh_ttl) != STORE_OK)
+		return refuse(out, OAUTH_SERVER_ERROR, "cannot store the refresh token");
+	return 0;
+}
+
+int
+grant_code_issue(const struct grant_env *env, const struct store_client *client,
+    int64_t user_id, int64_t auth_time, const char *redirect_uri, int redirect_uri_given,
+    const char *code_challenge, const char *resources, const char *scope, char **code_out)
+{
+	struct store_code c;
+	char *code;
+
+	*code_out = NULL;
+	if ((code = secret_random_new(32)) == NULL)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	secret_hash(code, c.hash);
+	c.client = client->id;
+	c.user_id = user_id;
+	c.redirect_uri = (char *)(uintptr_t)redirect_uri;
+	c.redirect_uri_given = redirect_uri_given;
+	c.code_challenge = (char *)(uintptr_t)code_challenge;
+	c.resources = (char *)(uintptr_t)resources;
+	c.scope = (char *)(uintptr_t)scope;
+	c.auth_time = auth_time;
+	c.created_at = env->now;
+	c.expires_at = env->now + CODE_TTL;
+	if (store_code_add(env->st, &c) != STORE_OK) {
+		OPENSSL_clear_free(code, strlen(code));
+		return -1;
+	}
+	*code_out = code;
+	return 0;
+}
+
+/* Commit, turning a failed commit into a server error. */
+static int
+finish(const struct grant_env *env, struct token_response *out, int rc)
+{
+	if (store_commit(env->st) != STORE_OK) {
+		token_response_clear(out);
+		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+	}
+	return rc;
+}
+
+int
+grant_authorization_code(const struct grant_env *env, const struct store_client *client,
+    const char *code, const char *verifier, const char *redirect_uri, const char *resource,
+    struct token_response *out)
+{
+	unsigned char hash[SECRET_HASH_LEN];
+	struct store_code c;
+	struct store_user user;
+	struct store_family fam;
+	struct store_resource r;
+	char *family_id = NULL, *scope = NULL;
+	enum oauth_error e;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	memset(&user, 0, sizeof(user));
+	memset(&r, 0, sizeof(r));
+	if (code == NULL || code[0] == '\0')
+		return refuse(out, OAUTH_INVALID_REQUEST, "code is required");
+	if (verifier == NULL)
+		return refuse(out, OAUTH_INVALID_REQUEST, "code_verifier is required (PKCE)");
+	if ((family_id = secret_random_new(16)) == NULL)
+		return refuse(out, OAUTH_SERVER_ERROR, "no randomness");
+	secret_hash(code, hash);
+	if (store_begin(env->st) != STORE_OK) {
+		free(family_id);
+		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+	}
+	rc = store_code_redeem(env->st, hash, env->now, family_id, &c);
+	if (rc == STORE_NOTFOUND) {
+		refuse(out, OAUTH_INVALID_GRANT, "unknown authorization code");
+		audit(env, "token.refused", "refused", "unknown code", client->client_id, NULL, NULL,
+		    NULL);
+		rc = finish(env, out, -1);
+		goto out;
+	}
+	if (rc == STORE_CONFLICT) {
+		/* A replay: whatever the first redemption issued is no longer trusted. */
+		if (c.family_id != NULL)
+			store_family_revoke(env->st, c.family_id, env->now, "authorization code replay");
+		refuse(out, OAUTH_INVALID_GRANT, "authorization code already used");
+		audit(env, "code.replayed", "refused", "code replay: tokens of the first redemption revoked",
+		    client->client_id, NULL, NULL, NULL);
+		rc = finish(env, out, -1);
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		store_rollback(env->st);
+		rc = refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+		goto out;
+	}
+	/* From here the code is spent whatever happens: a failed attempt still uses it. */
+	e = OAUTH_INVALID_GRANT;
+	if (c.client != client->id)
+		refuse(out, e, "the code was issued to another client");
+	else if (c.expires_at <= env->now)
+		refuse(out, e, "authorization code expired");
+	else if ((redirect_uri != NULL || c.redirect_uri_given) &&
+	    (redirect_uri == NULL || strcmp(redirect_uri, c.redirect_uri) != 0))
+		refuse(out, e, "redirect_uri does not match the authorization request");
+	else if (!pkce_verifier_valid(verifier))
+		refuse(out, e, "malformed code_verifier");
+	else if (!pkce_s256_matches(verifier, c.code_challenge))
+		refuse(out, e, "code_verifier does not match the code_challenge");
+	else if ((e = pick_resource(env, c.resources, resource, &r)) != OAUTH_OK)
+		refuse(out, e, resource ? "resource was not granted by this code"
+					: "several resources were granted: name one with resource");
+	else if (store_user_get(env->st, c.user_id, &user) != STORE_OK || user.disabled)
+		refuse(out, e = OAUTH_INVALID_GRANT, "the user is no longer active");
+	if (e != OAUTH_OK) {
+		audit(env, "token.refused", "refused", out->error_description, client->client_id,
+		    user.name, NULL, NULL);
+		rc = finish(env, out, -1);
+		goto out;
+	}
+	memset(&fam, 0, sizeof(fam));
+	fam.family_id = family_id;
+	fam.client = client->id;
+	fam.user_id = c.user_id;
+	fam.resources = c.resources;
+	fam.scope = c.scope;
+	fam.auth_time = c.auth_time;
+	fam.created_at = env->now;
+	fam.expires_at = env->now + env->refresh_ttl;
+	if ((scope = registry_scope_for(&r, c.scope)) == NULL ||
+	    store_family_add(env->st, &fam) != STORE_OK ||
+	    issue(env, client->client_id, user.name, c.auth_time, &r, scope, family_id, c.scope,
+		out) != 0) {
+		store_rollback(env->st);
+		token_response_clear(out);
+		rc = refuse(out, OAUTH_SERVER_ERROR, "cannot issue the tokens");
+		goto out;
+	}
+	audit(env, "token.issued", "ok", "authorization_code", client->client_id, user.name, r.uri,
+	    out->jti);
+	rc = finish(env, out, 0);
+out:
+	free(family_id);
+	free(scope);
+	store_code_clear(&c);
+	store_user_clear(&user);
+	store_resource_clear(&r);
+	return rc;
+}
+
+int
+grant_refresh(const struct grant_env *env, const struct store_client *client,
+    const char *refresh_token, const char *resource, const char *scope,
+    struct token_response *out)
+{
+	unsigned char hash[SECRET_HASH_LEN];
+	struct store_refresh rt;
+	struct store_resource r;
+	char *token_scope = NULL;
+	const char *reason = NULL;
+	enum oauth_error e;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	if (refresh_token == NULL || refresh_token[0] == '\0')
+		return refuse(out, OAUTH_INVALID_REQUEST, "refresh_token is required");
+	if (scope != NULL && !scope_valid(scope))
+		return refuse(out, OAUTH_INVALID_SCOPE, "malformed scope");
+	secret_hash(refresh_token, hash);
+	if (store_begin(env->st) != STORE_OK)
+		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+	rc = store_refresh_get(env->st, hash, &rt);
+	if (rc == STORE_NOTFOUND) {
+		refuse(out, OAUTH_INVALID_GRANT, "unknown refresh token");
+		audit(env, "token.refused", "refused", "unknown refresh token", client->client_id, NULL,
+		    NULL, NULL);
+		return finish(env, out, -1);
+	}
+	if (rc != STORE_OK) {
+		store_rollback(env->st);
+		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+	}
+	if (rt.family.client != client->id)
+		reason = "the refresh token was issued to another client";
+	else if (rt.family.revoked_at != 0)
+		reason = "refresh token revoked";
+	else if (rt.expires_at <= env->now)
+		reason = "refresh token expired";
+	else if (rt.family.user_disabled)
+		reason = "the user is no longer active";
+	if (reason != NULL) {
+		refuse(out, OAUTH_INVALID_GRANT, "%s", reason);
+		goto refused;
+	}
+	/* Check what the request asks for before spending the token. */
+	if ((e = pick_resource(env, rt.family.resources, resource, &r)) != OAUTH_OK) {
+		refuse(out, e, resource ? "resource was not granted to this refresh token"
+					: "several resources were granted: name one with resource");
+		goto refused;
+	}
+	if (scope != NULL && !scope_subset(scope, rt.family.scope)) {
+		refuse(out, OAUTH_INVALID_SCOPE, "scope wider than the grant");
+		goto refused;
+	}
+	rc = store_refresh_rotate(env->st, hash, env->now);
+	if (rc == STORE_CONFLICT) {
+		/* A rotated token came back: someone holds a copy. End the whole family. */
+		store_family_revoke(env->st, rt.family_id, env->now, "refresh token reuse");
+		refuse(out, OAUTH_INVALID_GRANT, "refresh token already used");
+		audit(env, "refresh.reused", "refused", "refresh token reuse: family revoked",
+		    client->client_id, rt.family.user_name, NULL, NULL);
+		rc = finish(env, out, -1);
+		goto out;
+	}
+	if (rc != STORE_OK ||
+	    (token_scope = registry_scope_for(&r, scope ? scope : rt.family.scope)) == NULL ||
+	    issue(env, client->client_id, rt.family.user_name, rt.family.auth_time, &r, token_scope,
+		rt.family_id, rt.family.scope, out) != 0) {
+		store_rollback(env->st);
+		token_response_clear(out);
+		rc = refuse(out, OAUTH_SERVER_ERROR, "cannot issue the tokens");
+		goto out;
+	}
+	audit(env, "token.issued", "ok", "refresh_token", client->client_id, rt.family.user_name,
+	    r.uri, out->jti);
+	rc = finish(env, out, 0);
+	goto out;
+refused:
+	audit(env, "token.refused", "refused", out->error_description, client->client_id,
+	    rt.family.user_name, NULL, NULL);
+	rc = finish(env, out, -1);
+out:
+	free(token_scope);
+	store_refresh_clear(&rt);
+	store_resource_clear(&r);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/* The token endpoint's decisions, without HTTP: what a grant yields, or why not. */
+#ifndef MCP_OAUTH_GRANTS_H
+#define MCP_OAUTH_GRANTS_H
+
+#include <stdint.h>
+
+#include "jose/keystore.h"
+#include "oauth/audit.h"
+#include "oauth/claims.h"
+#include "oauth/errors.h"
+#include "store/store.h"
+
+#define GRANT_TYPE_TOKEN_EXCHANGE "urn:ietf:params:oauth:grant-type:token-exchange"
+#define TOKEN_TYPE_ACCESS "urn:ietf:params:oauth:token-type:access_token"
+#define CODE_TTL 60
+
+/* What every grant needs from the server. */
+struct grant_env {
+	struct store *st;
+	const struct keyset *keys;
+	const char *issuer;
+	int64_t now;
+	int64_t access_ttl;      /* default access token lifetime */
+	int64_t refresh_ttl;
+	int auto_register;       /* dev: unknown well-formed resources are registered */
+	const char *remote_addr;
+	struct audit_sink *audit;
+};
+
+/* The outcome of a grant. On failure only error and error_description are set. */
+struct token_response {
+	enum oauth_error error;
+	char error_description[200];
+	char *access_token;
+	char *refresh_token;     /* NULL when none is issued */
+	char *scope;
+	char *resource;          /* the token's aud */
+	int64_t expires_in;
+	char jti[JTI_LEN + 1];
+};
+
+void token_response_clear(struct token_response *r);
+
+/* authorization_code (RFC 6749 §4.1.3, RFC 7636, RFC 8707): the code is consumed by
+ * any redemption attempt; a second redemption revokes what the first issued. */
+int grant_authorization_code(const struct grant_env *env, const struct store_client *client,
+    const char *code, const char *verifier, const char *redirect_uri, const char *resource,
+    struct token_response *out);
+
+/* refresh_token: rotated on every use; reuse of a rotated token revokes the family.
+ * resource picks one of the granted resources, scope may narrow. */
+int grant_refresh(const struct grant_env *env, const struct store_client *client,
+    const char *refresh_token, const char *resource, const char *scope,
+    struct token_response *out);
+
+/* A new authorization code bound to everything the request said; *code_out is the
+ * code to send (new string). */
+int grant_code_issue(const struct grant_env *env, const struct store_client *client,
+    int64_t user_id, int64_t auth_time, const char *redirect_uri, int redirect_uri_given,
+    const char *code_challenge, const char *resources, const char *scope, char **code_out);
+
+#endif
