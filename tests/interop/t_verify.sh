@@ -7,7 +7,8 @@
 IOP="$TOP_SRCDIR/tests/interop"
 [ -d "$IOP/node_modules/jose" ] || skip_all "npm packages missing: run contrib/install-deps"
 "$PYTHON3" -c 'import jwcrypto' 2>/dev/null || skip_all "python3-jwcrypto missing"
-NODE=${NODE:-node}
+NODE=$IOP/node_modules/.bin/node
+[ -x "$NODE" ] || NODE=${NODE:-node}
 
 RES=https://files.mcp.example.com/mcp
 for alg in ES256 EdDSA RS256; do
