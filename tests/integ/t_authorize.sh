@@ -338,4 +338,18 @@ authd user disable alice >/dev/null
 browse "$(authz_url)"
 like "$BODY" 'name="password"' "a disabled user's session no longer counts"
 
+# ---- an https issuer (TLS ending at a proxy): __Host- cookies with Secure ----
+stop_serve
+PORT=$(free_port)
+MCP_AUTHD_ALLOW_INSECURE_ISSUER=false authd init --issuer "https://127.0.0.1:$PORT" >/dev/null
+BASE="http://127.0.0.1:$PORT"
+start_serve
+pkce
+REDIRECT=http://127.0.0.1:7777/callback
+browse "$BASE/authorize?response_type=code&client_id=$APP&redirect_uri=$(enc "$REDIRECT")&code_challenge=$CHALLENGE&code_challenge_method=S256&resource=$(enc "$FILES")"
+is "$STATUS" 200 "https issuer: login page"
+like "$(header Set-Cookie)" "^__Host-mcp_authd_csrf=[^;]+; Path=/; Max-Age=[0-9]+; HttpOnly; SameSite=Lax; Secure$" \
+	"https issuer: __Host- prefix and Secure"
+like "$BODY" "action=\"https://127.0.0.1:$PORT/authorize\"" "the form posts to the https issuer"
+
 done_testing
