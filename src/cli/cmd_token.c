@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "oauth/audit.h"
 #include "oauth/claims.h"
 #include "oauth/resource.h"
 #include "oauth/scope.h"
@@ -75,6 +76,23 @@ cmd_token(struct cli *c, int argc, char **argv)
 	if (access_token_mint(ks, &claims, &jwt, jti) != 0) {
 		rc = cli_fail("cannot sign: no active key (run 'mcp-authd init')");
 		goto out;
+	}
+	{
+		struct audit_sink *sink = NULL;
+		struct store_audit a;
+
+		memset(&a, 0, sizeof(a));
+		a.ts = now;
+		a.event = "token.issued";
+		a.outcome = "ok";
+		a.reason = "token mint (command line)";
+		a.client_id = claims.client_id;
+		a.subject = sub;
+		a.resource = r.uri;
+		a.jti = jti;
+		audit_sink_open(c->cfg.audit_file, &sink);
+		audit_write(c->st, sink, &a);
+		audit_sink_close(sink);
 	}
 	if (c->json)
 		rc = cli_print_json(json_pack("{s:s, s:s, s:I, s:s}", "access_token", jwt,

@@ -194,6 +194,10 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 		snprintf(err, errlen, "cannot open the audit file %s", cfg->audit_file);
 		return -1;
 	}
+	if (audit_sink_start_writer(app->audit, app->db_path, &app->store_opt) != 0) {
+		snprintf(err, errlen, "cannot start the audit writer");
+		return -1;
+	}
 	/* Forms rendered before a restart, or by another server of the fleet, must still
 	 * verify: derive the CSRF key from the master key, not from randomness. */
 	{

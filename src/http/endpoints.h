@@ -20,4 +20,8 @@ enum MHD_Result ep_token(struct request *req);
 struct grant_env;
 void grant_env_init(struct request *req, struct grant_env *env, const struct keyset *ks);
 
+/* ep_revoke.c: revocation (RFC 7009) and introspection (RFC 7662). */
+enum MHD_Result ep_revoke(struct request *req);
+enum MHD_Result ep_introspect(struct request *req);
+
 #endif

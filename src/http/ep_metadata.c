@@ -42,6 +42,7 @@ metadata_render(struct app *app)
 	    "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", NULL};
 	static const char *const token_auth[] = {"client_secret_basic", "client_secret_post",
 	    "none", NULL};
+	static const char *const secret_auth[] = {"client_secret_basic", "client_secret_post", NULL};
 	static const char *const challenge_methods[] = {"S256", NULL};
 	static const char *const sig_algs[] = {"ES256", "EdDSA", "RS256", NULL};
 	struct MHD_Response *resp;
@@ -53,12 +54,17 @@ metadata_render(struct app *app)
 	json_object_set_new(doc, "issuer", json_string(app->issuer));
 	if (set_url(doc, app, "authorization_endpoint", "/authorize") != 0 ||
 	    set_url(doc, app, "token_endpoint", "/token") != 0 ||
-	    set_url(doc, app, "jwks_uri", "/jwks.json") != 0)
+	    set_url(doc, app, "jwks_uri", "/jwks.json") != 0 ||
+	    set_url(doc, app, "revocation_endpoint", "/revoke") != 0 ||
+	    set_url(doc, app, "introspection_endpoint", "/introspect") != 0)
 		goto out;
 	json_object_set_new(doc, "response_types_supported", strings(response_types));
 	json_object_set_new(doc, "response_modes_supported", strings(response_modes));
 	json_object_set_new(doc, "grant_types_supported", strings(grant_types));
 	json_object_set_new(doc, "token_endpoint_auth_methods_supported", strings(token_auth));
+	json_object_set_new(doc, "revocation_endpoint_auth_methods_supported", strings(token_auth));
+	json_object_set_new(doc, "introspection_endpoint_auth_methods_supported",
+	    strings(secret_auth));
 	json_object_set_new(doc, "code_challenge_methods_supported", strings(challenge_methods));
 	json_object_set_new(doc, "authorization_response_iss_parameter_supported", json_true());
 	/* RFC 9068 access tokens are signed with one of these, chosen by the key. */

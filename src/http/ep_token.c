@@ -32,6 +32,8 @@ reply_tokens(struct request *req, const struct token_response *t)
 		json_object_set_new(doc, "refresh_token", json_string(t->refresh_token));
 	if (t->scope != NULL && t->scope[0] != '\0')
 		json_object_set_new(doc, "scope", json_string(t->scope));
+	if (t->exchanged)
+		json_object_set_new(doc, "issued_token_type", json_string(TOKEN_TYPE_ACCESS));
 	r = reply_json(req, MHD_HTTP_OK, doc, REPLY_NO_STORE | REPLY_CORS);
 	/* The body held secrets: json_decref does not wipe, so clear the strings. */
 	json_decref(doc);
@@ -65,7 +67,9 @@ ep_token(struct request *req)
 	enum MHD_Result result;
 	int dup = 0, rc, i;
 	static const char *const single[] = {"grant_type", "code", "code_verifier", "redirect_uri",
-	    "refresh_token", "scope", "resource", "client_id", NULL};
+	    "refresh_token", "scope", "client_id", "subject_token", "subject_token_type",
+	    "actor_token", "actor_token_type", "requested_token_type", "audience", NULL};
+	unsigned int auth_flags = 0;
 
 	memset(&t, 0, sizeof(t));
 	if ((rc = request_form_body(req, &f)) != FORM_OK)
@@ -90,11 +94,13 @@ ep_token(struct request *req)
 		form_clear(&f);
 		return reply_oauth_error(req, OAUTH_INVALID_REQUEST, "grant_type is required");
 	}
-	if (strcmp(grant, "authorization_code") != 0 && strcmp(grant, "refresh_token") != 0) {
+	if (strcmp(grant, "client_credentials") == 0 || strcmp(grant, GRANT_TYPE_TOKEN_EXCHANGE) == 0)
+		auth_flags = CLIENT_AUTH_CONFIDENTIAL;
+	else if (strcmp(grant, "authorization_code") != 0 && strcmp(grant, "refresh_token") != 0) {
 		form_clear(&f);
 		return reply_oauth_error(req, OAUTH_UNSUPPORTED_GRANT_TYPE, "unsupported grant_type");
 	}
-	switch (client_authenticate(req, &f, 0, &client, &result)) {
+	switch (client_authenticate(req, &f, auth_flags, &client, &result)) {
 	case CLIENT_AUTH_PENDING:
 		form_clear(&f);
 		return MHD_YES;
@@ -117,13 +123,28 @@ ep_token(struct request *req)
 	}
 	params[0] = form_get(&f, "resource", NULL);
 	params[1] = form_get(&f, "scope", NULL);
-	if (strcmp(grant, "authorization_code") == 0)
+	if (strcmp(grant, "authorization_code") == 0) {
 		rc = grant_authorization_code(&env, &client, form_get(&f, "code", NULL),
 		    form_get(&f, "code_verifier", NULL), form_get(&f, "redirect_uri", NULL), params[0],
 		    &t);
-	else
+	} else if (strcmp(grant, "refresh_token") == 0) {
 		rc = grant_refresh(&env, &client, form_get(&f, "refresh_token", NULL), params[0],
 		    params[1], &t);
+	} else if (strcmp(grant, "client_credentials") == 0) {
+		rc = grant_client_credentials(&env, &client, params[0], params[1], &t);
+	} else {
+		struct exchange_request x;
+
+		memset(&x, 0, sizeof(x));
+		x.subject_token = form_get(&f, "subject_token", NULL);
+		x.subject_token_type = form_get(&f, "subject_token_type", NULL);
+		x.actor_token = form_get(&f, "actor_token", NULL);
+		x.requested_token_type = form_get(&f, "requested_token_type", NULL);
+		x.audience = form_get(&f, "audience", NULL);
+		x.resource = params[0];
+		x.scope = params[1];
+		rc = grant_token_exchange(&env, &client, &x, &t);
+	}
 	if (rc != 0)
 		result = reply_oauth_error(req, t.error, t.error_description);
 	else

@@ -44,6 +44,8 @@ static const struct route routes[] = {
 	{"/jwks.json", M_GET, ROUTE_CORS, ep_jwks},
 	{"/authorize", M_GET | M_POST, 0, ep_authorize},
 	{"/token", M_POST, ROUTE_CORS, ep_token},
+	{"/revoke", M_POST, ROUTE_CORS, ep_revoke},
+	{"/introspect", M_POST, 0, ep_introspect},
 	{"/healthz", M_GET, 0, ep_healthz},
 	{"/readyz", M_GET, 0, ep_readyz},
 };

@@ -22,6 +22,19 @@ void audit_sink_close(struct audit_sink *sink);
  * grants commit their audit record with their state change), and to the file. */
 int audit_write(struct store *st, struct audit_sink *sink, const struct store_audit *a);
 
+/* Stateless grants (client_credentials, token exchange) hand their records to one
+ * writer thread that commits them in batches: at most every 50 ms or 256 records, on
+ * its own connection to db_path. A crash loses at most the last batch. */
+int audit_sink_start_writer(struct audit_sink *sink, const char *db_path,
+    const struct store_options *opt);
+
+/* Queue a record for the writer (strings are copied). Without a running writer, or
+ * when its queue is full, the record is written at once through st. */
+int audit_submit(struct audit_sink *sink, struct store *st, const struct store_audit *a);
+
+/* Commit what is queued and stop the writer (before the database closes). */
+void audit_sink_stop_writer(struct audit_sink *sink);
+
 /* The JSON form of a record (new reference). */
 json_t *audit_json(const struct store_audit *a);
 

@@ -39,8 +39,9 @@ refuse(struct token_response *out, enum oauth_error e, const char *fmt, ...)
 }
 
 static void
-audit(const struct grant_env *env, const char *event, const char *outcome, const char *reason,
-    const char *client_id, const char *sub, const char *resource, const char *jti)
+audit_record(const struct grant_env *env, int batched, const char *event, const char *outcome,
+    const char *reason, const char *client_id, const char *sub, const char *resource,
+    const char *jti, const char *act)
 {
 	struct store_audit a;
 
@@ -53,8 +54,20 @@ audit(const struct grant_env *env, const char *event, const char *outcome, const
 	a.subject = sub;
 	a.resource = resource;
 	a.jti = jti;
+	a.act = act;
 	a.remote_addr = env->remote_addr;
-	audit_write(env->st, env->audit, &a);
+	if (batched)
+		audit_submit(env->audit, env->st, &a);
+	else
+		audit_write(env->st, env->audit, &a);
+}
+
+/* Stateful grants write their record in their own transaction. */
+static void
+audit(const struct grant_env *env, const char *event, const char *outcome, const char *reason,
+    const char *client_id, const char *sub, const char *resource, const char *jti)
+{
+	audit_record(env, 0, event, outcome, reason, client_id, sub, resource, jti, NULL);
 }
 
 /* Is uri (any spelling) one of the space-separated registered URIs in `granted`?
@@ -90,17 +103,21 @@ pick_resource(const struct grant_env *env, const char *granted, const char *requ
 	return OAUTH_INVALID_TARGET;
 }
 
-/* Mint the access token and, with family_id, a new refresh token in that family. */
+/* Mint the access token and, with family_id, a new refresh token in that family.
+ * max_ttl (0: none) caps the lifetime; act is the actor chain or NULL. */
 static int
-issue(const struct grant_env *env, const char *client_id, const char *sub, int64_t auth_time,
-    const struct store_resource *r, const char *scope, const char *family_id,
-    const char *family_scope, struct token_response *out)
+issue_token(const struct grant_env *env, const char *client_id, const char *sub,
+    int64_t auth_time, const struct store_resource *r, const char *scope, const json_t *act,
+    int64_t max_ttl, const char *family_id, const char *family_scope, struct token_response *out)
 {
 	struct access_claims c;
 	unsigned char hash[SECRET_HASH_LEN];
 	int64_t ttl = r->ttl > 0 ? r->ttl : env->access_ttl;
 
+	if (max_ttl > 0 && ttl > max_ttl)
+		ttl = max_ttl;
 	memset(&c, 0, sizeof(c));
+	c.act = act;
 	c.iss = env->issuer;
 	c.sub = sub;
 	c.aud = r->uri;
@@ -124,6 +141,15 @@ issue(const struct grant_env *env, const char *client_id, const char *sub, int64
 	    store_family_touch(env->st, family_id, env->now + env->refresh_ttl) != STORE_OK)
 		return refuse(out, OAUTH_SERVER_ERROR, "cannot store the refresh token");
 	return 0;
+}
+
+static int
+issue(const struct grant_env *env, const char *client_id, const char *sub, int64_t auth_time,
+    const struct store_resource *r, const char *scope, const char *family_id,
+    const char *family_scope, struct token_response *out)
+{
+	return issue_token(env, client_id, sub, auth_time, r, scope, NULL, 0, family_id,
+	    family_scope, out);
 }
 
 int
@@ -360,5 +386,188 @@ out:
 	free(token_scope);
 	store_refresh_clear(&rt);
 	store_resource_clear(&r);
+	return rc;
+}
+
+/* Refusals of stateless grants are audited through the batch writer too. */
+static int
+refuse_stateless(const struct grant_env *env, struct token_response *out, enum oauth_error e,
+    const char *client_id, const char *sub, const char *resource, const char *why)
+{
+	refuse(out, e, "%s", why);
+	audit_record(env, 1, "token.refused", "refused", why, client_id, sub, resource, NULL, NULL);
+	return -1;
+}
+
+int
+grant_client_credentials(const struct grant_env *env, const struct store_client *client,
+    const char *resource, const char *scope, struct token_response *out)
+{
+	struct store_resource r;
+	const char *want = resource, *granted;
+	enum oauth_error e;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	if (want == NULL || want[0] == '\0')
+		want = client->default_resource;
+	if (want == NULL)
+		return refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, NULL,
+		    "resource is required (RFC 8707)");
+	if ((e = registry_resource_find(env->st, want, 0, env->now, &r)) != OAUTH_OK)
+		return refuse_stateless(env, out, e, client->client_id, NULL, NULL,
+		    "unknown or malformed resource");
+	/* The mock issuer's seeded client may ask for any resource; others only for theirs. */
+	if (strcmp(client->origin ? client->origin : "", "dev") != 0 &&
+	    store_client_resource_allowed(env->st, client->id, r.id) != STORE_OK) {
+		rc = refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, r.uri,
+		    "this client may not get tokens for that resource");
+		goto out;
+	}
+	if (scope != NULL && (!scope_valid(scope) || !registry_scope_allowed(&r, scope))) {
+		rc = refuse_stateless(env, out, OAUTH_INVALID_SCOPE, client->client_id, NULL, r.uri,
+		    "scope not allowed by the resource");
+		goto out;
+	}
+	granted = scope != NULL ? scope : registry_default_scopes(&r);
+	if (issue_token(env, client->client_id, client->client_id, 0, &r, granted, NULL, 0, NULL,
+		NULL, out) != 0)
+		goto out;
+	audit_record(env, 1, "token.issued", "ok",
+	    resource == NULL ? "client_credentials (default resource)" : "client_credentials",
+	    client->client_id, client->client_id, r.uri, out->jti, NULL);
+	rc = 0;
+out:
+	store_resource_clear(&r);
+	return rc;
+}
+
+int
+grant_token_exchange(const struct grant_env *env, const struct store_client *client,
+    const struct exchange_request *x, struct token_response *out)
+{
+	struct store_resource b;
+	json_t *claims = NULL, *act = NULL;
+	const json_t *prior;
+	const char *aud, *sub, *subject_scope;
+	char *edge_scopes = NULL, *allowed = NULL, *allowed_b = NULL, *act_text = NULL;
+	char detail[160];
+	enum token_refusal why;
+	enum oauth_error e;
+	int64_t remaining;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&b, 0, sizeof(b));
+	out->exchanged = 1;
+	if (client->acts_for == 0 || client->acts_for_uri == NULL)
+		return refuse_stateless(env, out, OAUTH_UNAUTHORIZED_CLIENT, client->client_id, NULL,
+		    NULL, "this client acts for no resource (client add --acts-for)");
+	if (x->subject_token == NULL || x->subject_token_type == NULL)
+		return refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, NULL, NULL,
+		    "subject_token and subject_token_type are required");
+	if (strcmp(x->subject_token_type, TOKEN_TYPE_ACCESS) != 0)
+		return refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, NULL, NULL,
+		    "subject_token_type must be an access token");
+	if (x->actor_token != NULL)
+		return refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, NULL, NULL,
+		    "actor_token is not supported: the authenticated client is the actor");
+	if (x->requested_token_type != NULL && strcmp(x->requested_token_type, TOKEN_TYPE_ACCESS) != 0)
+		return refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, NULL, NULL,
+		    "only access tokens can be requested");
+	if (x->audience != NULL)
+		return refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, NULL,
+		    "name the target with resource (RFC 8707), not audience");
+	if (x->resource == NULL)
+		return refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, NULL,
+		    "resource is required: the downstream MCP server");
+
+	/* The subject token: ours, intact, current, not revoked, and meant for the party
+	 * presenting it. Anything else is the confused deputy at the door. */
+	why = access_token_verify(env->keys, x->subject_token, strlen(x->subject_token),
+	    env->issuer, env->now, 0, &claims);
+	if (why != TOKEN_OK) {
+		rc = refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, NULL, NULL,
+		    why == TOKEN_WRONG_ISSUER ? "subject_token: not issued here"
+					      : token_refusal_name(why));
+		goto out;
+	}
+	aud = json_string_value(json_object_get(claims, "aud"));
+	sub = json_string_value(json_object_get(claims, "sub"));
+	if (store_jti_revoked(env->st, json_string_value(json_object_get(claims, "jti"))) ==
+	    STORE_OK) {
+		rc = refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, sub, NULL,
+		    "subject_token: revoked");
+		goto out;
+	}
+	if (strcmp(aud, client->acts_for_uri) != 0) {
+		rc = refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, sub, aud,
+		    "subject_token: its audience is not the resource this client acts for");
+		goto out;
+	}
+	if ((e = registry_resource_find(env->st, x->resource, 0, env->now, &b)) != OAUTH_OK) {
+		rc = refuse_stateless(env, out, e, client->client_id, sub, NULL,
+		    "unknown or malformed resource");
+		goto out;
+	}
+	if (store_edge_get(env->st, client->acts_for, b.id, &edge_scopes) != STORE_OK) {
+		rc = refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, sub, b.uri,
+		    "no exchange is allowed from this resource to that one");
+		goto out;
+	}
+	/* At most the subject's scopes, the edge's and the target's. */
+	subject_scope = json_string_value(json_object_get(claims, "scope"));
+	allowed = scope_intersect_new(subject_scope ? subject_scope : "",
+	    edge_scopes ? edge_scopes : b.scopes);
+	allowed_b = allowed ? registry_scope_for(&b, allowed) : NULL;
+	if (allowed_b == NULL)
+		goto out;
+	if (x->scope != NULL && (!scope_valid(x->scope) || !scope_subset(x->scope, allowed_b))) {
+		rc = refuse_stateless(env, out, OAUTH_INVALID_SCOPE, client->client_id, sub, b.uri,
+		    "scope wider than the subject token, the exchange edge or the target allow");
+		goto out;
+	}
+	/* RFC 8693 §4.1: the current actor outermost, earlier actors nested inside. */
+	prior = json_object_get(claims, "act");
+	act = json_pack("{s:s}", "sub", client->client_id);
+	if (act == NULL || (prior != NULL && json_object_set(act, "act", (json_t *)(uintptr_t)prior) != 0))
+		goto out;
+	remaining = json_integer_value(json_object_get(claims, "exp")) - env->now;
+	if (issue_token(env, client->client_id, sub,
+		json_integer_value(json_object_get(claims, "auth_time")), &b,
+		x->scope ? x->scope : allowed_b, act, remaining, NULL, NULL, out) != 0)
+		goto out;
+	act_text = json_dumps(act, JSON_COMPACT);
+	snprintf(detail, sizeof(detail), "subject jti %s, aud %s",
+	    json_string_value(json_object_get(claims, "jti")), aud);
+	{
+		struct store_audit a;
+
+		memset(&a, 0, sizeof(a));
+		a.ts = env->now;
+		a.event = "token.exchanged";
+		a.outcome = "ok";
+		a.reason = "token exchange";
+		a.client_id = client->client_id;
+		a.subject = sub;
+		a.resource = b.uri;
+		a.act = act_text;
+		a.jti = out->jti;
+		a.remote_addr = env->remote_addr;
+		a.detail = detail;
+		audit_submit(env->audit, env->st, &a);
+	}
+	rc = 0;
+out:
+	if (rc != 0 && out->error == OAUTH_OK)
+		refuse(out, OAUTH_SERVER_ERROR, "cannot issue the token");
+	json_decref(claims);
+	json_decref(act);
+	free(edge_scopes);
+	free(allowed);
+	free(allowed_b);
+	free(act_text);
+	store_resource_clear(&b);
 	return rc;
 }

@@ -37,6 +37,7 @@ struct token_response {
 	char *resource;          /* the token's aud */
 	int64_t expires_in;
 	char jti[JTI_LEN + 1];
+	int exchanged;           /* answer with issued_token_type (RFC 8693) */
 };
 
 void token_response_clear(struct token_response *r);
@@ -52,6 +53,29 @@ int grant_authorization_code(const struct grant_env *env, const struct store_cli
 int grant_refresh(const struct grant_env *env, const struct store_client *client,
     const char *refresh_token, const char *resource, const char *scope,
     struct token_response *out);
+
+/* client_credentials: a token for the client itself (sub = client_id), for one of the
+ * resources it was registered for. */
+int grant_client_credentials(const struct grant_env *env, const struct store_client *client,
+    const char *resource, const char *scope, struct token_response *out);
+
+/* What a token exchange request carries (RFC 8693 §2.1). */
+struct exchange_request {
+	const char *subject_token;
+	const char *subject_token_type;
+	const char *actor_token;
+	const char *requested_token_type;
+	const char *resource;
+	const char *audience;
+	const char *scope;
+};
+
+/* Token exchange: the client, acting for resource A, trades a token we issued whose
+ * aud is A for a new token bound to B, allowed only along an edge A -> B. The new
+ * token keeps sub, carries act (nested when the subject already had one), at most
+ * the scopes of the subject, the edge and B, and lives no longer than the subject. */
+int grant_token_exchange(const struct grant_env *env, const struct store_client *client,
+    const struct exchange_request *x, struct token_response *out);
 
 /* A new authorization code bound to everything the request said; *code_out is the
  * code to send (new string). */

@@ -107,7 +107,7 @@ secret_cache_check(struct secret_cache *c, const char *client_id, const char *st
 	struct slot *s;
 	int hit;
 
-	if (c == NULL || stored_hash == NULL || secret == NULL)
+	if (c == NULL || client_id == NULL || stored_hash == NULL || secret == NULL)
 		return 0;
 	mac2(c, client_id, NULL, id_mac);
 	mac2(c, client_id, secret, secret_mac);
@@ -129,7 +129,7 @@ secret_cache_put(struct secret_cache *c, const char *client_id, const char *stor
 	unsigned char id_mac[MAC_LEN], secret_mac[MAC_LEN], hdigest[32];
 	struct slot *s;
 
-	if (c == NULL)
+	if (c == NULL || client_id == NULL || stored_hash == NULL || secret == NULL)
 		return;
 	mac2(c, client_id, NULL, id_mac);
 	mac2(c, client_id, secret, secret_mac);
@@ -150,7 +150,7 @@ secret_cache_forget(struct secret_cache *c, const char *client_id)
 	unsigned char id_mac[MAC_LEN];
 	struct slot *s;
 
-	if (c == NULL)
+	if (c == NULL || client_id == NULL)
 		return;
 	mac2(c, client_id, NULL, id_mac);
 	pthread_mutex_lock(&c->lock);

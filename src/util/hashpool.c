@@ -85,6 +85,8 @@ hashpool_submit(struct hashpool *p, struct hash_job *job)
 {
 	int rc = -1;
 
+	if (p == NULL)
+		return -1;
 	pthread_mutex_lock(&p->lock);
 	if (!p->stopping && p->pending < p->max_pending) {
 		job->next = NULL;
@@ -108,15 +110,19 @@ hashpool_stop(struct hashpool *p)
 
 	if (p == NULL)
 		return;
+	int join;
+
 	pthread_mutex_lock(&p->lock);
 	p->stopping = 1;
 	pthread_cond_broadcast(&p->wake);
+	/* Whoever stops first joins; a second stop has nothing left to do. */
+	join = !p->joined;
+	p->joined = 1;
 	pthread_mutex_unlock(&p->lock);
-	if (p->joined)
+	if (!join)
 		return;
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
-	p->joined = 1;
 }
 
 void

@@ -79,9 +79,13 @@ emit_value(struct buf *out, const json_t *v)
 		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
 		return tmpl_escape(out, num, strlen(num));
 	}
+	if (json_is_real(v)) {
+		snprintf(num, sizeof(num), "%g", json_real_value(v));
+		return tmpl_escape(out, num, strlen(num));
+	}
 	if (json_is_boolean(v))
 		return tmpl_escape(out, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
-	return -1; /* objects, arrays and reals are not printable */
+	return -1; /* objects and arrays are not printable */
 }
 
 /* Parse the tag at t[0..n) (after "{{"): sets kind and name; returns the length up to
@@ -223,11 +227,44 @@ render(const char *t, size_t n, struct frame *f, struct buf *out)
 	return buf_append(out, t + text_start, n - text_start) == 0 ? 0 : -1;
 }
 
+/* The template's structure, whatever the data: every tag well-formed, every section
+ * closed by its own name, nesting within TMPL_MAX_DEPTH. Rendering alone would miss
+ * faults inside sections the data happens to skip. */
+static int
+validate(const char *t, size_t n)
+{
+	char open[TMPL_MAX_DEPTH][NAME_MAX_LEN], kind, name[NAME_MAX_LEN];
+	size_t i = 0, taglen;
+	int depth = 0;
+
+	while (i + 1 < n) {
+		if (!(t[i] == '{' && t[i + 1] == '{')) {
+			i++;
+			continue;
+		}
+		if ((taglen = parse_tag(t + i + 2, n - i - 2, &kind, name)) == 0)
+			return -1;
+		if (kind == '#' || kind == '^') {
+			if (depth >= TMPL_MAX_DEPTH)
+				return -1;
+			memcpy(open[depth++], name, sizeof(name));
+		} else if (kind == '/') {
+			if (depth == 0 || strcmp(open[depth - 1], name) != 0)
+				return -1;
+			depth--;
+		}
+		i += 2 + taglen;
+	}
+	return depth == 0 ? 0 : -1;
+}
+
 int
 tmpl_render(const char *tmpl, size_t len, const json_t *ctx, struct buf *out)
 {
 	struct frame f;
 
+	if (validate(tmpl, len) != 0)
+		return -1;
 	f.depth = 0;
 	f.stack[0] = ctx;
 	return render(tmpl, len, &f, out);

@@ -12,7 +12,7 @@
 #define TMPL_MAX_DEPTH 8
 
 /* Render tmpl[0..len) with the values of ctx (a JSON object) into out.
- *   {{name}}              the value, HTML-escaped (strings, numbers, booleans)
+ *   {{name}}              the value, HTML-escaped (strings, integers, reals, booleans)
  *   {{#name}}..{{/name}}  once per element of an array (each element becomes the
  *                         innermost context; {{.}} is the element itself), or once
  *                         when the value is true, a non-empty string or an object
