@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli/cli.h"
 #include "util/log.h"
 
@@ -59,6 +61,8 @@ main(int argc, char **argv)
 	int i, rc;
 
 	memset(&c, 0, sizeof(c));
+	/* Before any thread starts: libcurl's global set-up is not thread-safe. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (config_init(&c.cfg) != 0) {
 		fputs("mcp-authd: cannot initialise configuration\n", stderr);
 		return EXIT_USER;
@@ -115,5 +119,6 @@ main(int argc, char **argv)
 	rc = commands[k].fn(&c, argc - i, argv + i);
 out:
 	cli_free(&c);
+	curl_global_cleanup();
 	return rc;
 }

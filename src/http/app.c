@@ -11,7 +11,7 @@
 
 #include "http/endpoints.h"
 #include "http/pages.h"
-#include "util/hashpool.h"
+#include "util/workpool.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -185,11 +185,16 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 	app->https = strncmp(app->issuer, "https://", 8) == 0;
 	if (pages_load(app, err, errlen) != 0)
 		return -1;
-	if (hashpool_start((unsigned int)cfg->hash_workers, 1024, &app->hashpool) != 0 ||
-	    secret_cache_new(4096, &app->secrets) != 0) {
-		snprintf(err, errlen, "cannot start the hash workers");
+	if (workpool_start((unsigned int)cfg->hash_workers, 1024, &app->hashpool) != 0 ||
+	    workpool_start(4, 256, &app->fetchpool) != 0 ||
+	    secret_cache_new(4096, &app->secrets) != 0 ||
+	    ratelimit_new(4096, 60, &app->register_limit) != 0) {
+		snprintf(err, errlen, "cannot start the worker threads");
 		return -1;
 	}
+	app->cimd_policy.allow_private = (int)cfg->cimd_allow_private;
+	app->cimd_policy.ca_file = cfg->cimd_ca_file;
+	app->cimd_policy.allowed_domains = cfg->cimd_allowed_domains;
 	if (audit_sink_open(cfg->audit_file, &app->audit) != 0) {
 		snprintf(err, errlen, "cannot open the audit file %s", cfg->audit_file);
 		return -1;
@@ -216,7 +221,8 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 void
 app_quiesce(struct app *app)
 {
-	hashpool_stop(app->hashpool);
+	workpool_stop(app->fetchpool);
+	workpool_stop(app->hashpool);
 }
 
 void
@@ -230,7 +236,9 @@ app_free(struct app *app)
 		store_close(st);
 	}
 	keyset_unref(app->keys);
-	hashpool_free(app->hashpool);
+	workpool_free(app->hashpool);
+	workpool_free(app->fetchpool);
+	ratelimit_free(app->register_limit);
 	secret_cache_free(app->secrets);
 	audit_sink_close(app->audit);
 	for (i = 0; i < sizeof(app->templates) / sizeof(app->templates[0]); i++)

@@ -9,6 +9,8 @@
 
 #include "jose/keystore.h"
 #include "oauth/audit.h"
+#include "oauth/cimd.h"
+#include "util/ratelimit.h"
 #include "oauth/secret_cache.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -29,7 +31,10 @@ struct app {
 	pthread_key_t store_key;    /* this thread's struct store * */
 	pthread_mutex_t lock;       /* guards keys and the cached responses below */
 	struct keyset *keys;
-	struct hashpool *hashpool;  /* argon2 off the event threads */
+	struct workpool *hashpool;  /* argon2 off the event threads */
+	struct workpool *fetchpool; /* metadata document fetches */
+	struct cimd_policy cimd_policy;
+	struct ratelimit *register_limit; /* registrations per source address */
 	struct secret_cache *secrets; /* verified client secrets */
 	struct audit_sink *audit;
 	unsigned char csrf_key[32]; /* derived from the master key: forms survive restarts */

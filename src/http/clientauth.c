@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "http/async.h"
 #include "http/reply.h"
 #include "jose/b64url.h"
 #include "oauth/secret_cache.h"

@@ -24,4 +24,7 @@ void grant_env_init(struct request *req, struct grant_env *env, const struct key
 enum MHD_Result ep_revoke(struct request *req);
 enum MHD_Result ep_introspect(struct request *req);
 
+/* ep_register.c: dynamic client registration (RFC 7591). */
+enum MHD_Result ep_register(struct request *req);
+
 #endif

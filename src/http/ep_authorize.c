@@ -15,10 +15,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "http/async.h"
 #include "http/endpoints.h"
 #include "http/pages.h"
 #include "http/reply.h"
 #include "jose/b64url.h"
+#include "oauth/cimd.h"
 #include "oauth/grants.h"
 #include "oauth/pkce.h"
 #include "oauth/redirect.h"
@@ -118,7 +120,78 @@ redirect_error(struct request *req, const struct authz *a, const char *error, co
 
 /* ---- validation ---- */
 
-/* Steps 1-2: the client and its redirect URI. Failure answers with a page. */
+/* A client known by its metadata document: fetched (on the fetch pool) when unknown
+ * or stale, kept as a client row. 0 when a->client is filled, 1 while fetching, -1
+ * after answering with an error page. */
+static int
+cimd_client(struct request *req, const char *client_id, struct authz *a, enum MHD_Result *r)
+{
+	struct store *st = app_store(req->app);
+	struct store_client c;
+	json_t *doc = NULL;
+	const json_t *v;
+	const char *uris[32];
+	char err[256], *meta = NULL, *host = NULL;
+	int64_t max_age = 0;
+	size_t i;
+	int rc = -1;
+
+	if (store_client_get(st, client_id, &a->client) == STORE_OK &&
+	    strcmp(a->client.origin, "cimd") == 0 && a->client.metadata_expires_at > a->now)
+		return 0;
+	store_client_clear(&a->client);
+	if (!cimd_host_allowed(client_id, &req->app->cimd_policy)) {
+		*r = refuse_page(req, "invalid_client",
+		    "Applications from this domain may not sign users in here.");
+		return -1;
+	}
+	switch (request_cimd_fetch(req, client_id, &doc, &max_age, err, sizeof(err))) {
+	case ASYNC_PENDING:
+		*r = MHD_YES;
+		return 1;
+	case ASYNC_BUSY:
+		*r = reply_error_status(req, 503, "temporarily_unavailable", "server busy, retry");
+		return -1;
+	default:
+		break;
+	}
+	if (doc == NULL) {
+		log_info("client metadata document %s refused: %s", client_id, err);
+		*r = refuse_page(req, "invalid_client",
+		    "The application's metadata document could not be used.");
+		return -1;
+	}
+	memset(&c, 0, sizeof(c));
+	v = json_object_get(doc, "redirect_uris");
+	for (i = 0; i < json_array_size(v) && i < sizeof(uris) / sizeof(uris[0]); i++)
+		uris[i] = json_string_value(json_array_get(v, i));
+	host = redirect_uri_host_new(client_id);
+	v = json_object_get(doc, "client_name");
+	c.client_id = (char *)(uintptr_t)client_id;
+	c.name = (char *)(uintptr_t)(v ? json_string_value(v) : host ? host : client_id);
+	c.auth_method = (char *)(uintptr_t)"none";
+	c.grant_types = (char *)(uintptr_t)"authorization_code refresh_token";
+	c.origin = (char *)(uintptr_t)"cimd";
+	c.metadata = meta = json_dumps(doc, JSON_COMPACT);
+	c.created_at = c.updated_at = a->now;
+	c.metadata_expires_at = a->now + max_age;
+	c.redirect_uris = (char **)(uintptr_t)uris;
+	c.n_redirect_uris = i;
+	if (meta == NULL || store_client_put_cimd(st, &c) != STORE_OK ||
+	    store_client_get(st, client_id, &a->client) != STORE_OK) {
+		*r = refuse_page(req, "invalid_client", "The application's metadata could not be kept.");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(meta);
+	free(host);
+	json_decref(doc);
+	return rc;
+}
+
+/* Steps 1-2: the client and its redirect URI. Failure answers with a page; 1 means the
+ * client's metadata is being fetched (*r is MHD_YES). */
 static int
 check_client(struct request *req, const struct form *in, struct authz *a, enum MHD_Result *r)
 {
@@ -137,8 +210,10 @@ check_client(struct request *req, const struct form *in, struct authz *a, enum M
 		*r = reply_error_status(req, 503, "temporarily_unavailable", "database unavailable");
 		return -1;
 	}
-	rc = store_client_get(st, client_id, &a->client);
-	if (rc != STORE_OK) {
+	if (cimd_is_url(client_id)) {
+		if ((rc = cimd_client(req, client_id, a, r)) != 0)
+			return rc;
+	} else if ((rc = store_client_get(st, client_id, &a->client)) != STORE_OK) {
 		*r = rc == STORE_NOTFOUND
 		    ? refuse_page(req, "invalid_client", "The application is not registered here.")
 		    : reply_error_status(req, 503, "temporarily_unavailable", "database busy");
@@ -697,7 +772,7 @@ ep_authorize(struct request *req)
 		}
 	}
 	if (check_client(req, &in, &a, &r) != 0)
-		goto out;
+		goto out; /* an error page, or waiting for the client's metadata document */
 	if ((desc = check_request(req, &in, &a, &error)) != NULL) {
 		r = redirect_error(req, &a, error, desc);
 		goto out;

@@ -67,6 +67,10 @@ metadata_render(struct app *app)
 	    strings(secret_auth));
 	json_object_set_new(doc, "code_challenge_methods_supported", strings(challenge_methods));
 	json_object_set_new(doc, "authorization_response_iss_parameter_supported", json_true());
+	if (strcmp(app->cfg->registration, "off") != 0 &&
+	    set_url(doc, app, "registration_endpoint", "/register") != 0)
+		goto out;
+	json_object_set_new(doc, "client_id_metadata_document_supported", json_true());
 	/* RFC 9068 access tokens are signed with one of these, chosen by the key. */
 	json_object_set_new(doc, "access_token_signing_alg_values_supported", strings(sig_algs));
 	free(app->metadata_json);

@@ -9,9 +9,9 @@
 #include "http/app.h"
 #include "http/form.h"
 #include "util/buf.h"
-#include "util/hashpool.h"
 
 struct route;
+struct async_job;
 
 struct request {
 	struct app *app;
@@ -27,8 +27,8 @@ struct request {
 	const char *log_client;    /* client_id for the request log line, borrowed */
 	char log_client_buf[128];
 	int64_t started_us;
-	struct hash_job *job;      /* argon2 work handed to the hash pool */
-	volatile int job_finished;
+	struct async_job *async;   /* slow work on a pool (http/async.h) */
+	volatile int async_finished;
 	char *set_cookie[4];       /* Set-Cookie values for the response */
 	int n_set_cookie;
 };
@@ -48,20 +48,6 @@ int request_form_query(struct request *req, struct form *f);
 
 /* Remember the client for the request log line. */
 void request_log_client(struct request *req, const char *client_id);
-
-enum {
-	ASYNC_DONE = 0,     /* the result is in *match */
-	ASYNC_PENDING = 1,  /* the connection is suspended: return MHD_YES, reply later */
-	ASYNC_BUSY = -1,    /* the hash pool is full or stopping: answer 503 */
-};
-
-/* Verify secret against an argon2id hash without blocking the event thread: the
- * first call suspends the connection and hands the work to the hash pool; when it
- * is done the endpoint runs again from the start and the same call returns
- * ASYNC_DONE with *match set (1 match, 0 not). Endpoints must do nothing with
- * side effects before this call. */
-int request_password_verify(struct request *req, const char *encoded, const char *secret,
-    int *match);
 
 /* A cookie of the request, or NULL. */
 const char *request_cookie(struct request *req, const char *name);

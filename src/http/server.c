@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/async.h"
 #include "http/endpoints.h"
 #include "http/reply.h"
 #include "util/log.h"
@@ -45,6 +46,7 @@ static const struct route routes[] = {
 	{"/authorize", M_GET | M_POST, 0, ep_authorize},
 	{"/token", M_POST, ROUTE_CORS, ep_token},
 	{"/revoke", M_POST, ROUTE_CORS, ep_revoke},
+	{"/register", M_POST, ROUTE_CORS, ep_register},
 	{"/introspect", M_POST, 0, ep_introspect},
 	{"/healthz", M_GET, 0, ep_healthz},
 	{"/readyz", M_GET, 0, ep_readyz},
@@ -97,70 +99,6 @@ request_form_body(struct request *req, struct form *f)
 	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
 		return FORM_BAD_ENCODING;
 	return form_parse(req->body.data ? req->body.data : "", req->body.len, f);
-}
-
-static void
-on_hash_done(struct hash_job *job)
-{
-	struct request *req = job->arg;
-
-	req->job_finished = 1;
-	/* Nothing may touch the job or the request after this: the connection's thread
-	 * may run the endpoint again and free both at once. */
-	MHD_resume_connection(req->conn);
-}
-
-static void
-job_free(struct hash_job *job)
-{
-	if (job == NULL)
-		return;
-	free(job->encoded);
-	if (job->secret != NULL)
-		OPENSSL_clear_free(job->secret, job->secret_len + 1);
-	free(job);
-}
-
-int
-request_password_verify(struct request *req, const char *encoded, const char *secret,
-    int *match)
-{
-	struct hash_job *job = req->job;
-
-	*match = 0;
-	if (job != NULL) {
-		int same = strcmp(job->encoded, encoded) == 0 && strcmp(job->secret, secret) == 0;
-
-		*match = same && job->result == 1;
-		job_free(job);
-		req->job = NULL;
-		req->job_finished = 0;
-		if (same)
-			return ASYNC_DONE;
-	}
-	if (req->app->hashpool == NULL)
-		return ASYNC_BUSY;
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		return ASYNC_BUSY;
-	job->encoded = strdup(encoded);
-	job->secret = strdup(secret);
-	job->secret_len = strlen(secret);
-	job->done = on_hash_done;
-	job->arg = req;
-	if (job->encoded == NULL || job->secret == NULL) {
-		job_free(job);
-		return ASYNC_BUSY;
-	}
-	req->job = job;
-	/* Suspend before queuing, so that the wake-up cannot come first. */
-	MHD_suspend_connection(req->conn);
-	if (hashpool_submit(req->app->hashpool, job) != 0) {
-		MHD_resume_connection(req->conn);
-		req->job = NULL;
-		job_free(job);
-		return ASYNC_BUSY;
-	}
-	return ASYNC_PENDING;
 }
 
 const char *
@@ -342,7 +280,7 @@ request_free(struct request *req)
 
 	if (req == NULL)
 		return;
-	job_free(req->job);
+	request_async_free(req);
 	for (i = 0; i < req->n_set_cookie; i++)
 		OPENSSL_clear_free(req->set_cookie[i], strlen(req->set_cookie[i]));
 	buf_free(&req->body);

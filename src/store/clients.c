@@ -10,7 +10,7 @@
 #define CLIENT_COLS                                                                            \
 	"c.id, c.client_id, c.name, c.confidential, c.auth_method, c.secret_hash, c.grant_types, " \
 	"c.acts_for, r.uri, c.default_resource, c.introspect_admin, c.origin, c.metadata, "        \
-	"c.remote_addr, c.created_at, c.updated_at"
+	"c.remote_addr, c.created_at, c.updated_at, c.metadata_expires_at"
 #define CLIENT_FROM " FROM clients c LEFT JOIN resources r ON r.id = c.acts_for"
 
 void
@@ -113,6 +113,7 @@ client_row(sqlite3_stmt *s, void *arg)
 	c->remote_addr = db_col_dup(s, 13, &oom);
 	c->created_at = sqlite3_column_int64(s, 14);
 	c->updated_at = sqlite3_column_int64(s, 15);
+	c->metadata_expires_at = sqlite3_column_int64(s, 16);
 	if (oom) {
 		store_client_clear(c);
 		return STORE_ERROR;
@@ -180,6 +181,65 @@ store_client_remove(struct store *st, const char *client_id)
 	if (rc == STORE_OK && sqlite3_changes(db_handle(st)) == 0)
 		rc = STORE_NOTFOUND;
 	return rc;
+}
+
+int
+store_client_put_cimd(struct store *st, const struct store_client *c)
+{
+	static const char find[] = "SELECT id, origin FROM clients WHERE client_id = ?";
+	static const char update[] =
+	    "UPDATE clients SET name = ?, metadata = ?, updated_at = ?, metadata_expires_at = ? "
+	    "WHERE id = ?";
+	static const char clear_uris[] = "DELETE FROM client_redirect_uris WHERE client = ?";
+	sqlite3_stmt *s;
+	int64_t id = 0;
+	size_t i;
+	int rc, found, cimd = 0;
+
+	if ((rc = store_begin(st)) != STORE_OK)
+		return rc;
+	if ((s = db_stmt(st, find)) == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, c->client_id, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	if (found) {
+		id = sqlite3_column_int64(s, 0);
+		cimd = strcmp((const char *)sqlite3_column_text(s, 1), "cimd") == 0;
+	}
+	db_reset(s);
+	if (found && !cimd) {
+		store_rollback(st);
+		return STORE_CONFLICT;
+	}
+	if (!found) {
+		if ((rc = store_client_add(st, c, &id)) != STORE_OK)
+			goto fail;
+		if ((s = db_stmt(st, update)) == NULL)
+			goto fail;
+	} else {
+		if ((s = db_stmt(st, clear_uris)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, id);
+		if ((rc = db_exec_stmt(s)) != STORE_OK)
+			goto fail;
+		for (i = 0; i < c->n_redirect_uris; i++) {
+			if ((rc = redirect_add(st, id, c->redirect_uris[i])) != STORE_OK)
+				goto fail;
+		}
+		if ((s = db_stmt(st, update)) == NULL)
+			goto fail;
+	}
+	db_bind_text(s, 1, c->name);
+	db_bind_text(s, 2, c->metadata);
+	sqlite3_bind_int64(s, 3, c->updated_at);
+	sqlite3_bind_int64(s, 4, c->metadata_expires_at);
+	sqlite3_bind_int64(s, 5, id);
+	if ((rc = db_exec_stmt(s)) != STORE_OK)
+		goto fail;
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return rc == STORE_OK ? STORE_ERROR : rc;
 }
 
 int

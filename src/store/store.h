@@ -136,6 +136,7 @@ struct store_client {
 	char *remote_addr;
 	int64_t created_at;
 	int64_t updated_at;
+	int64_t metadata_expires_at; /* CIMD: when the fetched metadata goes stale */
 	char **redirect_uris;    /* filled by store_client_get */
 	size_t n_redirect_uris;
 };
@@ -145,6 +146,10 @@ void store_client_clear(struct store_client *c);
 int store_client_add(struct store *st, const struct store_client *c, int64_t *id);
 int store_client_get(struct store *st, const char *client_id, struct store_client *out);
 int store_client_remove(struct store *st, const char *client_id);
+/* Insert or refresh a client known by its metadata document (origin cimd): name,
+ * redirect URIs, metadata and freshness replaced in one transaction. A client_id
+ * that exists with another origin is a STORE_CONFLICT. */
+int store_client_put_cimd(struct store *st, const struct store_client *c);
 int store_client_resource_add(struct store *st, int64_t client, int64_t resource);
 /* STORE_OK when the client may get client_credentials tokens for resource. */
 int store_client_resource_allowed(struct store *st, int64_t client, int64_t resource);

@@ -35,6 +35,7 @@ struct config {
 	int64_t consent_ttl;
 	int64_t cimd_allow_private;
 	char *cimd_allowed_domains;
+	char *cimd_ca_file;
 	int64_t registration_rate;
 	int64_t max_connections_per_ip;
 	int64_t connection_timeout;

@@ -66,6 +66,10 @@ skip_all() {
 T=$(mktemp -d "${TMPDIR:-/tmp}/mcp-authd-test.XXXXXX")
 SERVER_PID=
 cleanup() {
+	if [ -n "${FIXTURE_PID:-}" ]; then
+		kill "$FIXTURE_PID" 2>/dev/null
+		wait "$FIXTURE_PID" 2>/dev/null
+	fi
 	if [ -n "$SERVER_PID" ]; then
 		kill "$SERVER_PID" 2>/dev/null
 		wait "$SERVER_PID" 2>/dev/null
@@ -168,4 +172,29 @@ submit() {
 # qparam NAME URL: a query parameter of a URL, decoded.
 qparam() {
 	"$PYTHON3" -c 'import sys, urllib.parse as u; q = u.parse_qs(u.urlsplit(sys.argv[2]).query); print(q.get(sys.argv[1], [""])[0])' "$1" "$2"
+}
+
+# start_https_fixture: a loopback HTTPS file server with a self-signed certificate for
+# 127.0.0.1; sets FIXTURE_DIR, FIXTURE_PORT, FIXTURE_CA.
+start_https_fixture() {
+	FIXTURE_DIR="$T/fixture"
+	mkdir -p "$FIXTURE_DIR"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$T/fixture.key" -out "$T/fixture.crt" 2>/dev/null
+	FIXTURE_CA="$T/fixture.crt"
+	"$PYTHON3" "$TOP_SRCDIR/tests/integ/https_fixture.py" "$FIXTURE_DIR" "$T/fixture.crt" \
+		"$T/fixture.key" "$T/fixture.port" >/dev/null 2>&1 &
+	FIXTURE_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$T/fixture.port" ] && break
+		sleep 0.05
+	done
+	FIXTURE_PORT=$(cat "$T/fixture.port")
+}
+
+stop_https_fixture() {
+	[ -n "${FIXTURE_PID:-}" ] && kill "$FIXTURE_PID" 2>/dev/null && wait "$FIXTURE_PID" 2>/dev/null
+	FIXTURE_PID=
 }

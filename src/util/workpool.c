@@ -1,20 +1,19 @@
-/* Worker threads for argon2: a mutex-protected FIFO and a condition variable. */
+/* Worker threads: a mutex-protected FIFO and a condition variable. */
 #include "config.h"
 
-#include "util/hashpool.h"
+#include "util/workpool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "util/password.h"
 
 #define MAX_WORKERS 64
 
-struct hashpool {
+struct workpool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct hash_job *head, *tail;
+	struct work_job *head, *tail;
 	unsigned int pending, max_pending;
 	int stopping;
 	int joined;
@@ -25,8 +24,8 @@ struct hashpool {
 static void *
 worker(void *arg)
 {
-	struct hashpool *p = arg;
-	struct hash_job *job;
+	struct workpool *p = arg;
+	struct work_job *job;
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
@@ -43,15 +42,15 @@ worker(void *arg)
 		p->pending--;
 		pthread_mutex_unlock(&p->lock);
 		job->next = NULL;
-		job->result = password_verify(job->encoded, job->secret, job->secret_len);
+		job->run(job);
 		job->done(job);
 	}
 }
 
 int
-hashpool_start(unsigned int nthreads, unsigned int max_pending, struct hashpool **out)
+workpool_start(unsigned int nthreads, unsigned int max_pending, struct workpool **out)
 {
-	struct hashpool *p;
+	struct workpool *p;
 	unsigned int i;
 
 	*out = NULL;
@@ -73,7 +72,7 @@ hashpool_start(unsigned int nthreads, unsigned int max_pending, struct hashpool 
 		p->nthreads++;
 	}
 	if (p->nthreads == 0) {
-		hashpool_free(p);
+		workpool_free(p);
 		return -1;
 	}
 	*out = p;
@@ -81,7 +80,7 @@ hashpool_start(unsigned int nthreads, unsigned int max_pending, struct hashpool 
 }
 
 int
-hashpool_submit(struct hashpool *p, struct hash_job *job)
+workpool_submit(struct workpool *p, struct work_job *job)
 {
 	int rc = -1;
 
@@ -104,7 +103,7 @@ hashpool_submit(struct hashpool *p, struct hash_job *job)
 }
 
 void
-hashpool_stop(struct hashpool *p)
+workpool_stop(struct workpool *p)
 {
 	unsigned int i;
 
@@ -126,11 +125,11 @@ hashpool_stop(struct hashpool *p)
 }
 
 void
-hashpool_free(struct hashpool *p)
+workpool_free(struct workpool *p)
 {
 	if (p == NULL)
 		return;
-	hashpool_stop(p);
+	workpool_stop(p);
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
 	free(p);

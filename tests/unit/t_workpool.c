@@ -1,7 +1,7 @@
-/* Unit tests for the argon2 worker pool (src/util/hashpool.h): results, back-pressure, stop. */
+/* The worker pool (src/util/workpool.h) running argon2 jobs: results, back-pressure, stop. */
 #include "config.h"
 
-#include "util/hashpool.h"
+#include "util/workpool.h"
 #include "util/password.h"
 
 #include "tap.h"
@@ -25,19 +25,30 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int done_total;
 
 struct tjob {
-	struct hash_job job;
+	struct work_job job;
+	char *encoded;
+	char *secret;
+	int job_result; /* set by run() */
 	int calls;      /* done() calls for this job */
-	int result;     /* job.result as seen inside done() */
+	int result;     /* job_result as seen inside done() */
 };
 
 static void
-on_done(struct hash_job *job)
+on_run(struct work_job *job)
+{
+	struct tjob *t = job->arg;
+
+	t->job_result = password_verify(t->encoded, t->secret, strlen(t->secret));
+}
+
+static void
+on_done(struct work_job *job)
 {
 	struct tjob *t = job->arg;
 
 	pthread_mutex_lock(&lock);
 	t->calls++;
-	t->result = job->result;
+	t->result = t->job_result;
 	done_total++;
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
@@ -47,10 +58,10 @@ static void
 job_init(struct tjob *t, char *encoded, char *secret)
 {
 	memset(t, 0, sizeof(*t));
-	t->job.encoded = encoded;
-	t->job.secret = secret;
-	t->job.secret_len = strlen(secret);
-	t->job.result = 99;
+	t->encoded = encoded;
+	t->secret = secret;
+	t->job_result = 99;
+	t->job.run = on_run;
 	t->job.done = on_done;
 	t->job.arg = t;
 	t->result = 99;
@@ -97,86 +108,86 @@ calls_of(struct tjob *t)
 static void
 test_results(char *hash)
 {
-	struct hashpool *p = (struct hashpool *)&p; /* must be cleared on failure too */
+	struct workpool *p = (struct workpool *)&p; /* must be cleared on failure too */
 	struct tjob j[3];
 	int i;
 
-	is_int(hashpool_start(2, 16, &p), 0, "start 2 workers");
+	is_int(workpool_start(2, 16, &p), 0, "start 2 workers");
 	ok(p != NULL, "pool handed out");
 	reset_done();
 	job_init(&j[0], hash, right_secret);
 	job_init(&j[1], hash, wrong_secret);
 	job_init(&j[2], malformed, right_secret);
 	for (i = 0; i < 3; i++)
-		is_int(hashpool_submit(p, &j[i].job), 0, "submit job %d", i);
+		is_int(workpool_submit(p, &j[i].job), 0, "submit job %d", i);
 	is_int(wait_done(3), 0, "three done() calls arrive");
 	is_int(j[0].result, 1, "right secret: 1");
 	is_int(j[1].result, 0, "wrong secret: 0");
 	is_int(j[2].result, -1, "malformed hash: -1");
-	ok(j[0].job.result == 1 && j[1].job.result == 0 && j[2].job.result == -1,
+	ok(j[0].job_result == 1 && j[1].job_result == 0 && j[2].job_result == -1,
 	    "job.result set before done()");
-	hashpool_stop(p);
+	workpool_stop(p);
 	for (i = 0; i < 3; i++)
 		is_int(j[i].calls, 1, "job %d: done called exactly once", i);
-	hashpool_stop(p);
+	workpool_stop(p);
 	ok(1, "stop twice is harmless");
-	hashpool_free(p);
+	workpool_free(p);
 }
 
 static void
 test_full_queue(char *hash)
 {
-	struct hashpool *p = NULL;
+	struct workpool *p = NULL;
 	struct tjob j[3];
 	int rc[3], i, accepted = 0;
 
-	is_int(hashpool_start(1, 1, &p), 0, "start 1 worker, max_pending 1");
+	is_int(workpool_start(1, 1, &p), 0, "start 1 worker, max_pending 1");
 	reset_done();
 	for (i = 0; i < 3; i++)
 		job_init(&j[i], hash, right_secret);
 	/* One job runs (~50 ms) and one may wait: the third has no room either way. */
 	for (i = 0; i < 3; i++)
-		rc[i] = hashpool_submit(p, &j[i].job);
+		rc[i] = workpool_submit(p, &j[i].job);
 	is_int(rc[0], 0, "first submit accepted");
 	is_int(rc[2], -1, "third submit refused: the queue is full");
 	tap_diag("second submit: %d (0 when the worker had taken the first)", rc[1]);
 	for (i = 0; i < 3; i++)
 		accepted += rc[i] == 0;
 	is_int(wait_done(accepted), 0, "every accepted job done");
-	hashpool_stop(p);
+	workpool_stop(p);
 	for (i = 0; i < 3; i++) {
 		if (rc[i] == 0) {
 			is_int(j[i].calls, 1, "accepted job %d: done once", i);
 			is_int(j[i].result, 1, "accepted job %d: right result", i);
 		} else {
 			is_int(j[i].calls, 0, "refused job %d: done never called", i);
-			is_int(j[i].job.result, 99, "refused job %d: untouched", i);
+			is_int(j[i].job_result, 99, "refused job %d: untouched", i);
 		}
 	}
-	hashpool_free(p);
+	workpool_free(p);
 
-	is_int(hashpool_start(1, 0, &p), 0, "start with max_pending 0");
+	is_int(workpool_start(1, 0, &p), 0, "start with max_pending 0");
 	job_init(&j[0], hash, right_secret);
-	is_int(hashpool_submit(p, &j[0].job), -1, "max_pending 0: every submit refused");
-	hashpool_free(p);
+	is_int(workpool_submit(p, &j[0].job), -1, "max_pending 0: every submit refused");
+	workpool_free(p);
 	is_int(j[0].calls, 0, "refused job never done");
 }
 
 static void
 test_stop(char *hash)
 {
-	struct hashpool *p = NULL;
+	struct workpool *p = NULL;
 	struct tjob j[5], late;
 	int i, once = 1, right = 1;
 
-	is_int(hashpool_start(1, 8, &p), 0, "start 1 worker, max_pending 8");
+	is_int(workpool_start(1, 8, &p), 0, "start 1 worker, max_pending 8");
 	reset_done();
 	for (i = 0; i < 5; i++) {
 		job_init(&j[i], i % 2 ? malformed : hash, i % 3 ? wrong_secret : right_secret);
-		is_int(hashpool_submit(p, &j[i].job), 0, "queue job %d", i);
+		is_int(workpool_submit(p, &j[i].job), 0, "queue job %d", i);
 	}
 	/* Stop at once: the jobs still queued must run, not vanish. */
-	hashpool_stop(p);
+	workpool_stop(p);
 	for (i = 0; i < 5; i++) {
 		int want = i % 2 ? -1 : i % 3 ? 0 : 1;
 
@@ -191,19 +202,19 @@ test_stop(char *hash)
 	is_int(done_total, 5, "five done() calls in all");
 
 	job_init(&late, hash, right_secret);
-	is_int(hashpool_submit(p, &late.job), -1, "submit after stop refused");
-	hashpool_free(p);
+	is_int(workpool_submit(p, &late.job), -1, "submit after stop refused");
+	workpool_free(p);
 	is_int(late.calls, 0, "refused job never done");
-	is_int(late.job.result, 99, "refused job untouched");
+	is_int(late.job_result, 99, "refused job untouched");
 
 	/* free without stop: it stops first, which finishes the queue. */
-	is_int(hashpool_start(2, 8, &p), 0, "start 2 workers");
+	is_int(workpool_start(2, 8, &p), 0, "start 2 workers");
 	reset_done();
 	for (i = 0; i < 4; i++) {
 		job_init(&j[i], hash, i % 2 ? wrong_secret : right_secret);
-		is_int(hashpool_submit(p, &j[i].job), 0, "queue job %d", i);
+		is_int(workpool_submit(p, &j[i].job), 0, "queue job %d", i);
 	}
-	hashpool_free(p);
+	workpool_free(p);
 	once = 1;
 	right = 1;
 	for (i = 0; i < 4; i++) {
@@ -217,13 +228,13 @@ test_stop(char *hash)
 static void
 test_misc(void)
 {
-	struct hashpool *p = NULL;
+	struct workpool *p = NULL;
 
-	is_int(hashpool_start(0, 4, &p), 0, "start 0: one worker per core");
-	hashpool_stop(p);
-	hashpool_free(p);
-	hashpool_stop(NULL);
-	hashpool_free(NULL);
+	is_int(workpool_start(0, 4, &p), 0, "start 0: one worker per core");
+	workpool_stop(p);
+	workpool_free(p);
+	workpool_stop(NULL);
+	workpool_free(NULL);
 	ok(1, "stop(NULL) and free(NULL)");
 }
 

@@ -1,0 +1,39 @@
+/* Slow work for a request, done on a worker pool while the connection is suspended.
+ *
+ * The first call of an operation suspends the connection, queues the work and returns
+ * ASYNC_PENDING: the endpoint returns MHD_YES without a response. When the work is done
+ * the connection resumes and the endpoint runs again from the start; the same call,
+ * with the same inputs, then returns ASYNC_DONE with the result. Endpoints therefore
+ * do nothing with side effects before such a call. */
+#ifndef MCP_HTTP_ASYNC_H
+#define MCP_HTTP_ASYNC_H
+
+#include <jansson.h>
+
+#include "http/request.h"
+
+enum {
+	ASYNC_DONE = 0,     /* the result is in the out-parameters */
+	ASYNC_PENDING = 1,  /* suspended: return MHD_YES, reply later */
+	ASYNC_BUSY = -1,    /* the pool is full or stopping: answer 503 */
+};
+
+/* argon2id verification of secret against encoded: *match 1 or 0. */
+int request_password_verify(struct request *req, const char *encoded, const char *secret,
+    int *match);
+
+/* A new random secret and its argon2id hash: on ASYNC_DONE *secret and *encoded are
+ * new strings (the caller frees both; the secret with OPENSSL_clear_free). The same
+ * secret comes back on the second pass, so the endpoint can show it once. */
+int request_new_secret(struct request *req, char **secret, char **encoded);
+
+/* Fetch and validate a Client ID Metadata Document (oauth/cimd.h) on the fetch pool:
+ * on ASYNC_DONE either *doc is the document (new reference) and *max_age its cache
+ * lifetime, or *doc is NULL and err says why. */
+int request_cimd_fetch(struct request *req, const char *url, json_t **doc, int64_t *max_age,
+    char *err, size_t errlen);
+
+/* Release an unfinished or unclaimed job of a request (request teardown). */
+void request_async_free(struct request *req);
+
+#endif

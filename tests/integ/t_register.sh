@@ -1,0 +1,216 @@
+#!/bin/bash
+# MCP client registration against the real daemon: RFC 7591 dynamic registration (open,
+# token-gated, off; validation; rate limit; audit) and Client ID Metadata Documents
+# fetched from a loopback HTTPS fixture (validation, limits, SSRF refusals, caching).
+. "${TOP_SRCDIR:-.}/tests/integ/lib.sh"
+
+init_db
+RES=https://files.example.com/mcp
+authd resource add "$RES" --name Files --scopes "read write" >/dev/null
+printf 'pw-alice\n' | authd user add alice --password-stdin >/dev/null
+export MCP_AUTHD_REGISTRATION_RATE=1000
+start_serve
+
+register() { # register JSON [curl args...]
+	local body=$1
+	shift
+	req POST "$BASE/register" -H 'Content-Type: application/json' --data "$body" "$@"
+}
+GOOD='{"redirect_uris":["http://127.0.0.1:3000/callback"],"client_name":"Claude","token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"response_types":["code"]}'
+
+# ---- the registration policy: token by default for serve ----
+req GET "$BASE/.well-known/oauth-authorization-server"
+is "$(jqr .registration_endpoint)" "$ISSUER/register" "metadata advertises the registration endpoint"
+is "$(jqr .client_id_metadata_document_supported)" true "and client ID metadata documents"
+register "$GOOD"
+is "$STATUS" 401 "serve: registration needs an initial access token"
+is "$(jqr .error)" invalid_token "invalid_token"
+like "$(header WWW-Authenticate)" '^Bearer error="invalid_token"' "with a Bearer challenge"
+TOKEN=$(authd --json client registration-token --ttl 60 | jq -r .registration_token)
+register "$GOOD" -H "Authorization: Bearer $TOKEN"
+is "$STATUS" 201 "with the token: 201 Created"
+is "$(header Cache-Control)" no-store "no-store"
+is "$(header Access-Control-Allow-Origin)" "*" "CORS for browser clients"
+CID=$(jqr .client_id)
+like "$CID" '^[A-Za-z0-9_-]{22}$' "a client_id"
+is "$(jqr -c .redirect_uris)" '["http://127.0.0.1:3000/callback"]' "redirect_uris echoed"
+is "$(jqr .token_endpoint_auth_method)" none "token_endpoint_auth_method echoed"
+is "$(jqr -c .grant_types)" '["authorization_code","refresh_token"]' "grant_types echoed"
+is "$(jqr -c .response_types)" '["code"]' "response_types echoed"
+is "$(jqr .client_name)" Claude "client_name echoed"
+like "$(jqr .client_id_issued_at)" '^[0-9]{10}$' "client_id_issued_at"
+is "$(jqr 'has("client_secret")')" false "no secret for a public client"
+register "$GOOD" -H "Authorization: Bearer wrong-token"
+is "$STATUS" 401 "a wrong initial access token: 401"
+SHORT=$(authd --json client registration-token --ttl 1 | jq -r .registration_token)
+sleep 2
+register "$GOOD" -H "Authorization: Bearer $SHORT"
+is "$STATUS" 401 "an expired initial access token: 401"
+is "$(authd client list --json | jq -r ".[] | select(.client_id == \"$CID\") | .origin")" dcr \
+	"client list shows how the client was created"
+stop_serve
+
+# ---- open registration: validation ----
+export MCP_AUTHD_REGISTRATION=open
+start_serve
+reg_error() { # reg_error WANT-ERROR DESCRIPTION JSON
+	register "$3"
+	is "$STATUS" 400 "$2: 400"
+	is "$(jqr .error)" "$1" "$2: $1"
+}
+reg_error invalid_redirect_uri "no redirect_uris" '{"client_name":"x"}'
+reg_error invalid_redirect_uri "empty redirect_uris" '{"redirect_uris":[]}'
+reg_error invalid_redirect_uri "plain http elsewhere" '{"redirect_uris":["http://app.example.com/cb"]}'
+reg_error invalid_redirect_uri "a fragment" '{"redirect_uris":["https://app.example.com/cb#x"]}'
+reg_error invalid_redirect_uri "a private-use scheme for a web client" '{"redirect_uris":["com.example.app:/cb"]}'
+reg_error invalid_redirect_uri "javascript:" '{"redirect_uris":["javascript:alert(1)"],"application_type":"native"}'
+reg_error invalid_redirect_uri "not a string" '{"redirect_uris":[42]}'
+reg_error invalid_client_metadata "unknown auth method" '{"redirect_uris":["https://a.example.com/cb"],"token_endpoint_auth_method":"private_key_jwt"}'
+reg_error invalid_client_metadata "client_credentials" '{"redirect_uris":["https://a.example.com/cb"],"grant_types":["client_credentials"]}'
+reg_error invalid_client_metadata "implicit response type" '{"redirect_uris":["https://a.example.com/cb"],"response_types":["token"]}'
+reg_error invalid_client_metadata "grant types without authorization_code" '{"redirect_uris":["https://a.example.com/cb"],"grant_types":["refresh_token"]}'
+reg_error invalid_client_metadata "unknown application_type" '{"redirect_uris":["https://a.example.com/cb"],"application_type":"tv"}'
+reg_error invalid_client_metadata "client_name too long" "{\"redirect_uris\":[\"https://a.example.com/cb\"],\"client_name\":\"$(printf 'a%.0s' $(seq 201))\"}"
+reg_error invalid_client_metadata "logo_uri over http" '{"redirect_uris":["https://a.example.com/cb"],"logo_uri":"http://a.example.com/logo.png"}'
+reg_error invalid_client_metadata "a JSON array" '[1,2]'
+reg_error invalid_client_metadata "not JSON" 'client_name=x'
+reg_error invalid_client_metadata "duplicate members" '{"redirect_uris":["https://a.example.com/cb"],"client_name":"a","client_name":"b"}'
+req POST "$BASE/register" -H 'Content-Type: application/x-www-form-urlencoded' --data 'redirect_uris=x'
+is "$(jqr .error)" invalid_client_metadata "a form body: invalid_client_metadata"
+register '{"redirect_uris":["com.example.app:/cb"],"application_type":"native","token_endpoint_auth_method":"none"}'
+is "$STATUS" 201 "a native app may use a private-use scheme"
+is "$(jqr .application_type)" native "application_type echoed"
+register '{"redirect_uris":["https://a.example.com/cb"],"client_name":"Web app","unknown_member":1}'
+is "$STATUS" 201 "unknown members are ignored"
+is "$(jqr 'has("unknown_member")')" false "and not echoed"
+is "$(jqr .token_endpoint_auth_method)" client_secret_basic "the default method is client_secret_basic"
+CONF_ID=$(jqr .client_id)
+CONF_SECRET=$(jqr .client_secret)
+like "$CONF_SECRET" '^[A-Za-z0-9_-]{43}$' "a confidential client gets a secret"
+is "$(jqr .client_secret_expires_at)" 0 "that does not expire"
+req POST "$BASE/introspect" -u "$CONF_ID:$CONF_SECRET" -d token=x
+is "$STATUS" 200 "the secret authenticates the client"
+req POST "$BASE/introspect" -u "$CONF_ID:wrong" -d token=x
+is "$STATUS" 401 "a wrong one does not"
+cat "$MCP_AUTHD_DB"* >"$T/bytes"
+grep -qF -- "$CONF_SECRET" "$T/bytes"; is $? 1 "the secret is not stored in clear"
+
+# A registered client runs the code flow.
+register "$GOOD"
+PUB=$(jqr .client_id)
+pkce
+browse "$BASE/authorize?response_type=code&client_id=$PUB&redirect_uri=http://127.0.0.1:3000/callback&code_challenge=$CHALLENGE&code_challenge_method=S256&resource=$RES"
+is "$STATUS" 200 "a registered client gets the login page"
+like "$BODY" "Claude" "with its name"
+submit username=alice password=pw-alice
+submit decision=allow
+req POST "$BASE/token" -d grant_type=authorization_code -d client_id="$PUB" -d code="$(qparam code "$LOCATION")" \
+	-d code_verifier="$VERIFIER" -d redirect_uri=http://127.0.0.1:3000/callback
+is "$STATUS" 200 "and a token"
+is "$(authd audit tail -n 100 --json | jq '[.[] | select(.event == "client.registered")] | length')" 4 \
+	"each registration audited"
+stop_serve
+
+# ---- rate limit per source address ----
+export MCP_AUTHD_REGISTRATION_RATE=2
+start_serve
+register "$GOOD"; is "$STATUS" 201 "first registration"
+register "$GOOD"; is "$STATUS" 201 "second registration"
+register "$GOOD"
+is "$STATUS" 429 "third within the minute: 429"
+like "$(header Retry-After)" '^[0-9]+$' "with Retry-After"
+stop_serve
+export MCP_AUTHD_REGISTRATION_RATE=1000
+
+# ---- registration off ----
+MCP_AUTHD_REGISTRATION=off start_serve
+register "$GOOD"
+is "$STATUS" 404 "registration off: 404"
+req GET "$BASE/.well-known/oauth-authorization-server"
+is "$(jqr 'has("registration_endpoint")')" false "and not advertised"
+stop_serve
+
+# ---- Client ID Metadata Documents ----
+start_https_fixture
+DOCS="https://127.0.0.1:$FIXTURE_PORT"
+doc() { # doc NAME JSON: publish a document
+	printf '%s' "$2" >"$FIXTURE_DIR/$1"
+}
+CLIENT_URL="$DOCS/client.json"
+doc client.json "{\"client_id\":\"$CLIENT_URL\",\"client_name\":\"Doc <Client>\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"],\"token_endpoint_auth_method\":\"none\",\"grant_types\":[\"authorization_code\",\"refresh_token\"]}"
+echo "max-age=3600" >"$FIXTURE_DIR/client.json.cc"
+export MCP_AUTHD_CIMD_ALLOW_PRIVATE=true MCP_AUTHD_CIMD_CA_FILE="$FIXTURE_CA"
+start_serve
+enc() { "$PYTHON3" -c 'import sys, urllib.parse as u; print(u.quote(sys.argv[1], safe=""))' "$1"; }
+cimd_authz() { # cimd_authz CLIENT-URL [REDIRECT]
+	pkce
+	browse "$BASE/authorize?response_type=code&client_id=$(enc "$1")&redirect_uri=$(enc "${2:-http://127.0.0.1:4000/cb}")&code_challenge=$CHALLENGE&code_challenge_method=S256&resource=$RES&state=s"
+}
+rm -f "$T/jar" # a new browser: no session yet
+cimd_authz "$CLIENT_URL"
+is "$STATUS" 200 "a client_id URL: the document is fetched and the login page shown"
+like "$BODY" 'name="password"' "the login page"
+like "$BODY" "Doc &lt;Client&gt;" "the document's client_name, escaped"
+submit username=alice password=pw-alice
+like "$BODY" "only receives answers on this computer" "consent warns: loopback-only redirect URIs"
+like "$BODY" 'class="host">127.0.0.1<' "and shows the redirect host"
+submit decision=allow
+CODE=$(qparam code "$LOCATION")
+req POST "$BASE/token" -d grant_type=authorization_code -d client_id="$CLIENT_URL" -d code="$CODE" \
+	-d code_verifier="$VERIFIER" -d redirect_uri=http://127.0.0.1:4000/cb
+is "$STATUS" 200 "the document's client redeems its code"
+is "$(jwt_json 2 "$(jqr .access_token)" | jq -r .client_id)" "$CLIENT_URL" "client_id is the URL"
+is "$(grep -c '^/client.json$' "$FIXTURE_DIR/requests.log")" 1 "fetched once"
+doc client.json '{"changed":true}'
+cimd_authz "$CLIENT_URL"
+is "$STATUS" 303 "cached per Cache-Control: the changed document is not fetched again"
+is "$(grep -c '^/client.json$' "$FIXTURE_DIR/requests.log")" 1 "still one fetch"
+is "$(authd client list --json | jq -r ".[] | select(.client_id == \"$CLIENT_URL\") | .origin")" cimd \
+	"client list shows it came from a metadata document"
+
+cimd_refused() { # cimd_refused DESCRIPTION CLIENT-URL [REDIRECT]
+	cimd_authz "$2" "${3:-}"
+	is "$STATUS" 400 "$1: 400 page"
+	check "$1: no redirect" no_location_header
+}
+no_location_header() { [ -z "$(header Location)" ]; }
+doc other.json "{\"client_id\":\"$DOCS/other.json\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"]}"
+cimd_refused "a redirect_uri not in the document" "$DOCS/other.json" http://127.0.0.1:4000/elsewhere
+doc wrongid.json "{\"client_id\":\"$DOCS/elsewhere.json\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"]}"
+cimd_refused "client_id not the document's URL" "$DOCS/wrongid.json"
+doc noredirects.json "{\"client_id\":\"$DOCS/noredirects.json\"}"
+cimd_refused "no redirect_uris" "$DOCS/noredirects.json"
+doc secret.json "{\"client_id\":\"$DOCS/secret.json\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"],\"client_secret\":\"x\"}"
+cimd_refused "a document with a client secret" "$DOCS/secret.json"
+doc basic.json "{\"client_id\":\"$DOCS/basic.json\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"],\"token_endpoint_auth_method\":\"client_secret_basic\"}"
+cimd_refused "token_endpoint_auth_method other than none" "$DOCS/basic.json"
+doc text.txt "{\"client_id\":\"$DOCS/text.txt\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"]}"
+cimd_refused "a document not served as JSON" "$DOCS/text.txt"
+doc broken.json "{\"client_id\":"
+cimd_refused "invalid JSON" "$DOCS/broken.json"
+cimd_refused "a document larger than 64 KiB" "$DOCS/big.json"
+cimd_refused "a redirect instead of the document" "$DOCS/redirect.json"
+cimd_refused "a missing document" "$DOCS/missing.json"
+start=$(date +%s)
+cimd_refused "a document slower than 5 s" "$DOCS/slow.json"
+[ $(($(date +%s) - start)) -le 7 ]; ok $? "the slow fetch was cut off at the timeout"
+cimd_refused "a client_id URL without a path" "$DOCS"
+browse "$BASE/authorize?response_type=code&client_id=$(enc "http://127.0.0.1:$FIXTURE_PORT/client.json")&code_challenge=$CHALLENGE&code_challenge_method=S256&resource=$RES"
+is "$STATUS" 400 "an http client_id is just an unknown client"
+req GET "$BASE/healthz"
+is "$STATUS" 200 "the server still answers"
+stop_serve
+
+# Private and loopback addresses are refused unless allowed; a domain list restricts hosts.
+rm -f "$FIXTURE_DIR/requests.log"
+doc fresh.json "{\"client_id\":\"$DOCS/fresh.json\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"]}"
+MCP_AUTHD_CIMD_ALLOW_PRIVATE=false start_serve
+cimd_refused "a loopback document host (SSRF)" "$DOCS/fresh.json"
+[ ! -s "$FIXTURE_DIR/requests.log" ]; ok $? "and nothing was fetched"
+stop_serve
+MCP_AUTHD_CIMD_ALLOWED_DOMAINS="example.com" start_serve
+cimd_refused "a host outside cimd_allowed_domains" "$DOCS/fresh.json"
+stop_serve
+stop_https_fixture
+
+done_testing
