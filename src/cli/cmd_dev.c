@@ -1,6 +1,13 @@
-/* dev: the mock issuer for test suites (DESIGN.md §5a). */
+/* dev: the mock issuer for test suites (DESIGN.md §5a).
+ *
+ * Everything lives in memory and is made fresh for each run: the database, the signing
+ * key, the seeded user and clients. To answer within milliseconds, the argon2 hashes of
+ * the seeded secrets are computed after the server is up: until then the seeded rows
+ * hold a placeholder that verifies nothing, and the seeded clients' secrets are already
+ * in the process's verified-secret cache, so they work from the first request. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,121 +18,243 @@
 #include "cli/cli.h"
 #include "cli/serve_loop.h"
 #include "http/server.h"
+#include "oauth/grants.h"
+#include "oauth/registry.h"
 #include "oauth/resource.h"
 #include "oauth/secret.h"
 #include "util/log.h"
 #include "util/password.h"
 
 #define DEV_DEFAULT_PORT 8414
+#define PLACEHOLDER_HASH "!" /* never verifies: not an argon2id string */
+#define MAX_SEEDED 16
 
-struct dev_seed {
-	const char *user;
-	char *password;
+struct seeded_client {
 	char *client_id;
-	char *client_secret;
-	json_t *resources;
+	char *secret;
+	const char *acts_for;   /* registered URI, borrowed from the args */
 };
 
-static int
-seed_resources(struct store *st, const struct cli_list *uris, json_t *out, int64_t now)
+struct dev_seed {
+	char *user;
+	char *password;
+	struct seeded_client clients[MAX_SEEDED];
+	int nclients;
+	json_t *resources;
+	char *db_path;
+	struct app *app;
+};
+
+static void
+seed_clear(struct dev_seed *s)
 {
 	int i;
 
-	for (i = 0; i < uris->n; i++) {
-		struct store_resource r;
-		int rc;
-
-		memset(&r, 0, sizeof(r));
-		if (resource_normalize(uris->v[i], strlen(uris->v[i]), &r.uri, &r.uri_key) != 0)
-			return cli_fail("'%s' is not a valid resource URI", uris->v[i]);
-		r.name = r.uri;
-		r.scopes = (char *)(uintptr_t)"";
-		r.created_at = now;
-		rc = store_resource_add(st, &r, NULL);
-		r.name = NULL;
-		r.scopes = NULL;
-		if (rc == STORE_OK)
-			json_array_append_new(out, json_string(r.uri));
-		store_resource_clear(&r);
-		if (rc != STORE_OK && rc != STORE_CONFLICT)
-			return cli_fail("cannot register resource %s", uris->v[i]);
+	free(s->user);
+	if (s->password != NULL)
+		OPENSSL_clear_free(s->password, strlen(s->password));
+	for (i = 0; i < s->nclients; i++) {
+		free(s->clients[i].client_id);
+		if (s->clients[i].secret != NULL)
+			OPENSSL_clear_free(s->clients[i].secret, strlen(s->clients[i].secret));
 	}
-	return EXIT_OK;
+	json_decref(s->resources);
+}
+
+/* Register a resource that accepts any scope (a mock issuer does not know the scopes
+ * of the servers under test). Returns its id through out (may be NULL). */
+static int
+dev_resource(struct store *st, const char *uri, int64_t now, json_t *listed, int64_t *id)
+{
+	struct store_resource r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (resource_normalize(uri, strlen(uri), &r.uri, &r.uri_key) != 0)
+		return cli_fail("'%s' is not a valid resource URI", uri);
+	r.name = r.uri;
+	r.scopes = (char *)(uintptr_t)REGISTRY_ANY_SCOPE;
+	r.created_at = now;
+	rc = store_resource_add(st, &r, id);
+	if (rc == STORE_OK)
+		json_array_append_new(listed, json_string(r.uri));
+	r.name = r.scopes = NULL;
+	if (rc == STORE_CONFLICT && id != NULL) {
+		struct store_resource got;
+
+		if (store_resource_get_by_key(st, r.uri_key, &got) == STORE_OK)
+			*id = got.id;
+		store_resource_clear(&got);
+		rc = STORE_OK;
+	}
+	store_resource_clear(&r);
+	return rc == STORE_OK ? EXIT_OK : cli_fail("cannot register resource %s", uri);
+}
+
+/* A confidential client with a placeholder hash; its real hash comes later. */
+static int
+dev_client(struct store *st, struct dev_seed *s, const char *name, const char *grants,
+    int64_t acts_for, const char *acts_for_uri, int64_t now)
+{
+	struct seeded_client *sc;
+	struct store_client c;
+
+	if (s->nclients >= MAX_SEEDED)
+		return cli_misuse("too many seeded clients");
+	sc = &s->clients[s->nclients];
+	if ((sc->client_id = secret_random_new(16)) == NULL ||
+	    (sc->secret = secret_random_new(32)) == NULL)
+		return cli_fail("no randomness");
+	sc->acts_for = acts_for_uri;
+	s->nclients++;
+	memset(&c, 0, sizeof(c));
+	c.client_id = sc->client_id;
+	c.name = (char *)(uintptr_t)name;
+	c.confidential = 1;
+	c.auth_method = (char *)(uintptr_t)"client_secret_basic";
+	c.secret_hash = (char *)(uintptr_t)PLACEHOLDER_HASH;
+	c.grant_types = (char *)(uintptr_t)grants;
+	c.acts_for = acts_for;
+	c.origin = (char *)(uintptr_t)"dev";
+	c.created_at = now;
+	return store_client_add(st, &c, NULL) == STORE_OK ? EXIT_OK
+							   : cli_fail("cannot seed the dev client");
 }
 
 static int
 seed(struct store *st, struct dev_seed *s, const char *user_spec, const struct cli_list *uris,
-    int64_t now)
+    const struct cli_list *edges, int64_t now)
 {
-	struct store_client cl;
-	char *hash = NULL;
-	int rc;
+	int64_t from, to;
+	int i, rc;
 
-	memset(&cl, 0, sizeof(cl));
 	if (user_spec != NULL) {
 		const char *colon = strchr(user_spec, ':');
 
 		if (colon == NULL || colon == user_spec || colon[1] == '\0')
 			return cli_misuse("--user wants NAME:PASSWORD");
-		s->user = user_spec;
-		if ((s->password = strdup(colon + 1)) == NULL)
-			return cli_fail("out of memory");
-		((char *)(uintptr_t)user_spec)[colon - user_spec] = '\0';
+		s->user = strndup(user_spec, (size_t)(colon - user_spec));
+		s->password = strdup(colon + 1);
 	} else {
-		s->user = "dev";
-		if ((s->password = strdup("dev")) == NULL)
-			return cli_fail("out of memory");
+		s->user = strdup("dev");
+		s->password = strdup("dev");
 	}
-	if (password_hash_new(s->password, strlen(s->password), &hash) != 0 ||
-	    store_user_add(st, s->user, hash, now, NULL) != STORE_OK) {
-		free(hash);
+	if (s->user == NULL || s->password == NULL)
+		return cli_fail("out of memory");
+	if (store_user_add(st, s->user, PLACEHOLDER_HASH, now, NULL) != STORE_OK)
 		return cli_fail("cannot seed the dev user");
+	for (i = 0; i < uris->n; i++) {
+		if ((rc = dev_resource(st, uris->v[i], now, s->resources, NULL)) != 0)
+			return rc;
 	}
-	free(hash);
-	hash = NULL;
-	if ((rc = seed_resources(st, uris, s->resources, now)) != 0)
+	/* The ready client: client_credentials for any resource (origin dev). */
+	if ((rc = dev_client(st, s, "mcp-authd dev client", "client_credentials", 0, NULL, now)) != 0)
 		return rc;
-	s->client_id = secret_random_new(16);
-	s->client_secret = secret_random_new(32);
-	if (s->client_id == NULL || s->client_secret == NULL ||
-	    password_hash_new(s->client_secret, strlen(s->client_secret), &cl.secret_hash) != 0)
-		return cli_fail("cannot make the dev client");
-	cl.client_id = s->client_id;
-	cl.name = (char *)(uintptr_t)"mcp-authd dev client";
-	cl.confidential = 1;
-	cl.auth_method = (char *)(uintptr_t)"client_secret_basic";
-	cl.grant_types = (char *)(uintptr_t)"client_credentials";
-	cl.origin = (char *)(uintptr_t)"dev";
-	cl.created_at = now;
-	rc = store_client_add(st, &cl, NULL);
-	free(cl.secret_hash);
-	return rc == STORE_OK ? EXIT_OK : cli_fail("cannot seed the dev client");
+	/* --allow-exchange "FROM TO": the edge, and a client acting for FROM. */
+	for (i = 0; i < edges->n; i++) {
+		char from_uri[2048], to_uri[2048];
+		const char *space = strchr(edges->v[i], ' ');
+
+		if (space == NULL || (size_t)(space - edges->v[i]) >= sizeof(from_uri) ||
+		    strlen(space + 1) >= sizeof(to_uri))
+			return cli_misuse("--allow-exchange wants \"FROM_URI TO_URI\"");
+		snprintf(from_uri, sizeof(from_uri), "%.*s", (int)(space - edges->v[i]), edges->v[i]);
+		snprintf(to_uri, sizeof(to_uri), "%s", space + 1);
+		if ((rc = dev_resource(st, from_uri, now, s->resources, &from)) != 0 ||
+		    (rc = dev_resource(st, to_uri, now, s->resources, &to)) != 0)
+			return rc;
+		if (store_edge_put(st, from, to, NULL, now) != STORE_OK)
+			return cli_fail("cannot add the exchange edge");
+		if ((rc = dev_client(st, s, "mcp-authd dev exchange client", GRANT_TYPE_TOKEN_EXCHANGE,
+			 from, edges->v[i], now)) != 0)
+			return rc;
+	}
+	return EXIT_OK;
+}
+
+/* After start-up: the real argon2id hashes of the seeded secrets. */
+static void *
+hash_seeds(void *arg)
+{
+	struct dev_seed *s = arg;
+	struct store_options opt = {"NORMAL", 0, 0};
+	struct store *st = NULL;
+	char *hash = NULL;
+	int i;
+
+	if (store_open(s->db_path, &opt, &st) != STORE_OK)
+		return NULL;
+	if (password_hash_new(s->password, strlen(s->password), &hash) == 0)
+		store_user_set_password(st, s->user, hash);
+	free(hash);
+	for (i = 0; i < s->nclients; i++) {
+		hash = NULL;
+		if (password_hash_new(s->clients[i].secret, strlen(s->clients[i].secret), &hash) != 0)
+			continue;
+		if (store_client_set_secret(st, s->clients[i].client_id, hash, cli_now()) == STORE_OK)
+			secret_cache_put(s->app->secrets, s->clients[i].client_id, hash,
+			    s->clients[i].secret);
+		free(hash);
+	}
+	store_close(st);
+	return NULL;
+}
+
+static json_t *
+ready_line(struct app *app, const struct dev_seed *s, uint16_t port)
+{
+	char *jwks = app_url_new(app, "/jwks.json");
+	char *meta = app_url_new(app, "/.well-known/oauth-authorization-server");
+	char *token = app_url_new(app, "/token");
+	json_t *line, *ex = json_array();
+	int i;
+
+	for (i = 1; i < s->nclients; i++) {
+		const char *pair = s->clients[i].acts_for;
+
+		json_array_append_new(ex, json_pack("{s:s%, s:s, s:s, s:s}", "acts_for", pair,
+		    strcspn(pair, " "), "to", strchr(pair, ' ') + 1, "client_id",
+		    s->clients[i].client_id, "client_secret", s->clients[i].secret));
+	}
+	line = json_pack("{s:s, s:i, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:O, s:o}",
+	    "issuer", app->issuer, "port", (int)port, "metadata_url", meta ? meta : "", "jwks_uri",
+	    jwks ? jwks : "", "token_endpoint", token ? token : "", "user", "name", s->user,
+	    "password", s->password, "client", "client_id", s->clients[0].client_id,
+	    "client_secret", s->clients[0].secret, "resources", s->resources, "exchange_clients",
+	    ex);
+	free(jwks);
+	free(meta);
+	free(token);
+	return line;
 }
 
 int
 cmd_dev(struct cli *c, int argc, char **argv)
 {
 	const char *port_text = NULL, *user_spec = NULL, *pos[1];
-	struct cli_list resources;
+	struct cli_list resources, edges;
 	struct dev_seed s;
 	struct master_key mk;
 	struct store *anchor = NULL;
 	struct store_options opt = {"NORMAL", 1, 0};
 	struct server *srv = NULL;
 	struct app app;
-	char err[512], issuer[64], *path = NULL;
-	int interactive = 0, npos, fd = -1, app_ready = 0, rc;
+	pthread_t hasher;
+	char err[512], issuer[64];
+	int interactive = 0, npos, fd = -1, app_ready = 0, hashing = 0, i, rc;
 	uint16_t port;
 	long want = DEV_DEFAULT_PORT;
 	const struct cli_opt opts[] = {
 		{"--port", OPT_VALUE, &port_text},
 		{"--resource", OPT_LIST, &resources},
+		{"--allow-exchange", OPT_LIST, &edges},
 		{"--interactive", OPT_FLAG, &interactive},
 		{"--user", OPT_VALUE, &user_spec},
 		{NULL, OPT_FLAG, NULL},
 	};
 
 	memset(&resources, 0, sizeof(resources));
+	memset(&edges, 0, sizeof(edges));
 	memset(&s, 0, sizeof(s));
 	memset(&mk, 0, sizeof(mk));
 	if ((rc = cli_parse(c, argc - 1, argv + 1, opts, pos, 0, &npos)) != 0)
@@ -134,11 +263,12 @@ cmd_dev(struct cli *c, int argc, char **argv)
 		char *end;
 
 		want = strtol(port_text, &end, 10);
-		if (*end != '\0' || want < 0 || want > 65535)
+		if (*end != '\0' || end == port_text || want < 0 || want > 65535)
 			return cli_misuse("--port must be 0..65535");
 	}
 	/* Dev defaults differ from serve: open registration; flags still win. */
 	config_set(&c->cfg, "registration", "open", CONFIG_SRC_DEFAULT, err, sizeof(err));
+	config_set(&c->cfg, "allow_insecure_issuer", "true", CONFIG_SRC_DEFAULT, err, sizeof(err));
 	if ((rc = cli_config_load(c)) != 0)
 		return rc;
 	if ((s.resources = json_array()) == NULL)
@@ -149,8 +279,8 @@ cmd_dev(struct cli *c, int argc, char **argv)
 	}
 	snprintf(issuer, sizeof(issuer), "http://127.0.0.1:%u", port);
 	/* One connection keeps the in-memory database alive for the whole run. */
-	if ((path = store_memory_path_new()) == NULL || store_open(path, &opt, &anchor) != STORE_OK ||
-	    store_migrate(anchor, NULL) != STORE_OK ||
+	if ((s.db_path = store_memory_path_new()) == NULL ||
+	    store_open(s.db_path, &opt, &anchor) != STORE_OK || store_migrate(anchor, NULL) != STORE_OK ||
 	    store_setting_set(anchor, "issuer", issuer) != STORE_OK) {
 		rc = cli_fail("cannot create the in-memory database");
 		goto out;
@@ -160,56 +290,47 @@ cmd_dev(struct cli *c, int argc, char **argv)
 		rc = cli_fail("cannot create a signing key");
 		goto out;
 	}
-	if ((rc = seed(anchor, &s, user_spec, &resources, cli_now())) != 0)
+	if ((rc = seed(anchor, &s, user_spec, &resources, &edges, cli_now())) != 0)
 		goto out;
 	serve_block_signals();
 	app_ready = 1;
-	if (app_init(&app, &c->cfg, issuer, path, &mk, 1, err, sizeof(err)) != 0) {
+	if (app_init(&app, &c->cfg, issuer, s.db_path, &mk, 1, err, sizeof(err)) != 0) {
 		rc = cli_fail("%s", err);
 		goto out;
 	}
 	app.dev_interactive = interactive;
-	app.dev_any_resource = resources.n == 0;
+	app.dev_any_resource = resources.n == 0 && edges.n == 0;
 	app.dev_user = strdup(s.user);
+	if (json_array_size(s.resources) > 0)
+		app.dev_default_aud = strdup(json_string_value(json_array_get(s.resources, 0)));
+	/* The seeded secrets are known: no argon2 needed to recognise them in this process. */
+	for (i = 0; i < s.nclients; i++)
+		secret_cache_put(app.secrets, s.clients[i].client_id, PLACEHOLDER_HASH,
+		    s.clients[i].secret);
 	if (server_start(&app, NULL, fd, (unsigned int)c->cfg.threads, &srv, err, sizeof(err)) != 0) {
 		rc = cli_fail("%s", err);
 		goto out;
 	}
 	fd = -1;
-	{
-		json_t *line = json_pack("{s:s, s:i, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:O}",
-		    "issuer", issuer, "port", (int)port, "metadata_url", "", "jwks_uri", "", "user",
-		    "name", s.user, "password", s.password, "client", "client_id", s.client_id,
-		    "client_secret", s.client_secret, "resources", s.resources);
-		char *u1 = app_url_new(&app, "/.well-known/oauth-authorization-server");
-		char *u2 = app_url_new(&app, "/jwks.json");
-
-		if (line != NULL && u1 != NULL && u2 != NULL) {
-			json_object_set_new(line, "metadata_url", json_string(u1));
-			json_object_set_new(line, "jwks_uri", json_string(u2));
-		}
-		free(u1);
-		free(u2);
-		cli_print_json(line);
-		fflush(stdout);
-	}
+	cli_print_json(ready_line(&app, &s, port));
+	fflush(stdout);
+	s.app = &app;
+	hashing = pthread_create(&hasher, NULL, hash_seeds, &s) == 0;
 	log_info("mcp-authd dev listening on %s", issuer);
+	serve_notify("READY=1");
 	rc = serve_wait(&app, NULL) == 0 ? EXIT_OK : EXIT_USER;
 	app_quiesce(&app);
 	server_stop(srv);
 out:
+	if (hashing)
+		pthread_join(hasher, NULL);
 	if (app_ready)
 		app_free(&app);
 	if (fd >= 0)
 		close(fd);
 	store_close(anchor);
 	master_key_wipe(&mk);
-	free(path);
-	if (s.password != NULL)
-		OPENSSL_clear_free(s.password, strlen(s.password));
-	if (s.client_secret != NULL)
-		OPENSSL_clear_free(s.client_secret, strlen(s.client_secret));
-	free(s.client_id);
-	json_decref(s.resources);
+	free(s.db_path);
+	seed_clear(&s);
 	return rc;
 }

@@ -250,6 +250,7 @@ app_free(struct app *app)
 		MHD_destroy_response(app->metadata_resp);
 	free(app->metadata_json);
 	free(app->dev_user);
+	free(app->dev_default_aud);
 	free(app->issuer);
 	free(app->db_path);
 	master_key_wipe(&app->mk);

@@ -27,4 +27,8 @@ enum MHD_Result ep_introspect(struct request *req);
 /* ep_register.c: dynamic client registration (RFC 7591). */
 enum MHD_Result ep_register(struct request *req);
 
+/* ep_dev.c: the mock issuer's test helpers (dev mode only). */
+enum MHD_Result ep_dev_token(struct request *req);
+enum MHD_Result ep_dev_bad_token(struct request *req);
+
 #endif

@@ -48,6 +48,8 @@ static const struct route routes[] = {
 	{"/revoke", M_POST, ROUTE_CORS, ep_revoke},
 	{"/register", M_POST, ROUTE_CORS, ep_register},
 	{"/introspect", M_POST, 0, ep_introspect},
+	{"/dev/token", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_token},
+	{"/dev/bad-token", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_bad_token},
 	{"/healthz", M_GET, 0, ep_healthz},
 	{"/readyz", M_GET, 0, ep_readyz},
 };

@@ -415,7 +415,7 @@ grant_client_credentials(const struct grant_env *env, const struct store_client 
 	if (want == NULL)
 		return refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, NULL,
 		    "resource is required (RFC 8707)");
-	if ((e = registry_resource_find(env->st, want, 0, env->now, &r)) != OAUTH_OK)
+	if ((e = registry_resource_find(env->st, want, env->auto_register, env->now, &r)) != OAUTH_OK)
 		return refuse_stateless(env, out, e, client->client_id, NULL, NULL,
 		    "unknown or malformed resource");
 	/* The mock issuer's seeded client may ask for any resource; others only for theirs. */

@@ -243,6 +243,26 @@ fail:
 }
 
 int
+store_client_set_secret(struct store *st, const char *client_id, const char *secret_hash,
+    int64_t now)
+{
+	static const char sql[] =
+	    "UPDATE clients SET secret_hash = ?, updated_at = ? WHERE client_id = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, secret_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_text(s, 3, client_id, -1, SQLITE_STATIC);
+	rc = db_exec_stmt(s);
+	if (rc == STORE_OK && sqlite3_changes(db_handle(st)) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+int
 store_client_resource_add(struct store *st, int64_t client, int64_t resource)
 {
 	static const char sql[] =

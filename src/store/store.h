@@ -83,6 +83,7 @@ int store_user_add(struct store *st, const char *name, const char *password_hash
 int store_user_get_by_name(struct store *st, const char *name, struct store_user *out);
 int store_user_get(struct store *st, int64_t id, struct store_user *out);
 int store_user_set_disabled(struct store *st, const char *name, int disabled);
+int store_user_set_password(struct store *st, const char *name, const char *password_hash);
 typedef int (*store_user_fn)(const struct store_user *u, void *arg);
 int store_user_list(struct store *st, store_user_fn fn, void *arg);
 
@@ -146,6 +147,8 @@ void store_client_clear(struct store_client *c);
 int store_client_add(struct store *st, const struct store_client *c, int64_t *id);
 int store_client_get(struct store *st, const char *client_id, struct store_client *out);
 int store_client_remove(struct store *st, const char *client_id);
+int store_client_set_secret(struct store *st, const char *client_id, const char *secret_hash,
+    int64_t now);
 /* Insert or refresh a client known by its metadata document (origin cimd): name,
  * redirect URIs, metadata and freshness replaced in one transaction. A client_id
  * that exists with another origin is a STORE_CONFLICT. */

@@ -99,6 +99,23 @@ store_user_set_disabled(struct store *st, const char *name, int disabled)
 	return rc;
 }
 
+int
+store_user_set_password(struct store *st, const char *name, const char *password_hash)
+{
+	static const char sql[] = "UPDATE users SET password_hash = ? WHERE name = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, password_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	rc = db_exec_stmt(s);
+	if (rc == STORE_OK && sqlite3_changes(db_handle(st)) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
 struct user_visit {
 	store_user_fn fn;
 	void *arg;

@@ -17,7 +17,7 @@ def main():
         keyset = jwk.JWKSet.from_json(r.read().decode())
     try:
         t = jwt.JWT(jwt=token, key=keyset, algs=["ES256", "EdDSA", "RS256"],
-                    check_claims={"iss": issuer, "aud": audience, "exp": None})
+                    check_claims={"iss": issuer, "aud": audience, "exp": None, "nbf": None})
     except Exception as e:  # jwcrypto raises several types; all mean "refused"
         print("jwcrypto refused the token: %s" % e, file=sys.stderr)
         sys.exit(1)
