@@ -36,20 +36,8 @@ print_key(const struct store_key *k, void *arg)
 	return 0;
 }
 
-/* The longest access token a key could have signed: the server default or any
- * resource's own lifetime, whichever is longer. */
 static int
-longest_ttl(const struct store_resource *r, void *arg)
-{
-	int64_t *max = arg;
-
-	if (r->ttl > *max)
-		*max = r->ttl;
-	return 0;
-}
-
-static int
-keys_rotate(struct cli *c, const char *alg_name, int force)
+keys_rotate(struct cli *c, const char *alg_name, int force, int emergency)
 {
 	struct rotate_policy p;
 	struct master_key mk;
@@ -61,12 +49,10 @@ keys_rotate(struct cli *c, const char *alg_name, int force)
 	if (p.alg == JWS_ALG_NONE)
 		return cli_misuse("--alg must be ES256, EdDSA or RS256");
 	p.jwks_max_age = c->cfg.jwks_max_age;
-	p.max_token_ttl = c->cfg.access_token_ttl;
-	p.force = force;
-	if (store_resource_list(c->st, longest_ttl, &p.max_token_ttl) != STORE_OK)
+	p.force = force || emergency;
+	p.emergency = emergency;
+	if (keystore_max_token_ttl(c->st, c->cfg.access_token_ttl, &p.max_token_ttl) != 0)
 		return cli_fail("cannot read resources: %s", store_errmsg(c->st));
-	/* Verifiers may hold a token a little past exp (clock skew). */
-	p.max_token_ttl += 60;
 	if ((rc = cli_master_key(c, &mk)) != 0)
 		return rc;
 	r = keystore_rotate(c->st, &mk, &p, cli_now(), &wait);
@@ -79,7 +65,13 @@ keys_rotate(struct cli *c, const char *alg_name, int force)
 				"emergency", (long long)p.jwks_max_age, (long long)wait);
 	if (c->json)
 		return cli_print_json(json_pack("{s:s, s:s}", "result",
-		    r == ROTATE_STAGED ? "staged" : "rotated", "alg", jws_alg_name(p.alg)));
+		    r == ROTATE_STAGED ? "staged" : emergency ? "emergency" : "rotated", "alg",
+		    jws_alg_name(p.alg)));
+	if (emergency) {
+		printf("emergency rotation: the compromised key is deleted (its tokens no longer "
+		       "verify); the next %s key signs now\n", jws_alg_name(p.alg));
+		return EXIT_OK;
+	}
 	if (r == ROTATE_STAGED)
 		printf("published a %s key as next; rotate again after jwks_max_age (%llds) to make it "
 		       "sign\n", jws_alg_name(p.alg), (long long)p.jwks_max_age);
@@ -120,10 +112,11 @@ int
 cmd_keys(struct cli *c, int argc, char **argv)
 {
 	const char *alg = NULL, *new_file = NULL, *pos[2];
-	int force = 0, npos, rc;
+	int force = 0, emergency = 0, npos, rc;
 	const struct cli_opt opts[] = {
 		{"--alg", OPT_VALUE, &alg},
 		{"--force", OPT_FLAG, &force},
+		{"--emergency", OPT_FLAG, &emergency},
 		{"--new-master-key-file", OPT_VALUE, &new_file},
 		{NULL, OPT_FLAG, NULL},
 	};
@@ -144,7 +137,7 @@ cmd_keys(struct cli *c, int argc, char **argv)
 		return list ? cli_print_json(list) : EXIT_OK;
 	}
 	if (strcmp(pos[0], "rotate") == 0)
-		return keys_rotate(c, alg, force);
+		return keys_rotate(c, alg, force, emergency);
 	if (strcmp(pos[0], "rewrap") == 0)
 		return keys_rewrap(c, new_file);
 	return cli_misuse("unknown keys subcommand '%s'", pos[0]);

@@ -27,7 +27,7 @@ static const char usage_text[] =
     "             [--default-resource URI] [--introspect-admin]\n"
     "  client registration-token [--ttl SECONDS]   initial access token for /register\n"
     "  client list | client remove ID\n"
-    "  keys list | keys rotate [--alg ES256|EdDSA|RS256] [--force]\n"
+    "  keys list | keys rotate [--alg ES256|EdDSA|RS256] [--force] [--emergency]\n"
     "  keys rewrap --new-master-key-file F     re-encrypt private keys under a new master key\n"
     "  token mint --resource URI --sub S [--scope S] [--ttl SECONDS] [--client-id ID]\n"
     "             [--from DEV_ISSUER_URL]         (through a running `mcp-authd dev`)\n"

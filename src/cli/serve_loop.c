@@ -85,9 +85,8 @@ serve_wait(struct app *app, struct serve_hooks *hooks)
 		}
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
-		/* A timeout: look for a rotation made by another process. */
-		if (app_keys_check(app) > 0)
-			log_info("signing keys changed elsewhere: reloaded");
+		/* A timeout: scheduled rotation, purge, and rotations made elsewhere. */
+		app_maintain(app, (int64_t)time(NULL));
 		if (hooks != NULL && hooks->on_tick != NULL)
 			hooks->on_tick(hooks->arg);
 	}

@@ -110,6 +110,55 @@ app_keys_check(struct app *app)
 	return 1;
 }
 
+static void
+scheduled_rotation(struct app *app, struct store *st, int64_t now)
+{
+	struct rotate_policy p;
+	int64_t wait;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.alg = jws_alg_parse(app->cfg->signing_alg);
+	p.jwks_max_age = app->cfg->jwks_max_age;
+	p.due_after = app->cfg->rotate_every;
+	if (keystore_max_token_ttl(st, app->cfg->access_token_ttl, &p.max_token_ttl) != 0)
+		return;
+	r = keystore_rotate(st, &app->mk, &p, now, &wait);
+	if (r == ROTATE_DONE)
+		log_info("scheduled key rotation: the next %s key signs now", app->cfg->signing_alg);
+	else if (r == ROTATE_STAGED)
+		log_info("scheduled key rotation: a %s key is published; it signs at the next one",
+		    app->cfg->signing_alg);
+	else if (r == ROTATE_TOO_SOON)
+		log_warn("scheduled key rotation deferred %llds: the next key is not yet published "
+			 "for jwks_max_age", (long long)wait);
+	else if (r < 0)
+		log_error("scheduled key rotation failed: %s", store_errmsg(st));
+}
+
+void
+app_maintain(struct app *app, int64_t now)
+{
+	struct store *st = app_store(app);
+	struct store_purge_counts n;
+	int64_t retention = app->cfg->audit_retention;
+
+	if (st == NULL)
+		return;
+	if (app->cfg->rotate_every > 0)
+		scheduled_rotation(app, st, now);
+	if (app->cfg->purge_every > 0 && now - app->last_purge >= app->cfg->purge_every) {
+		app->last_purge = now;
+		if (store_purge(st, now, retention > 0 ? now - retention : 0, &n) == STORE_OK &&
+		    (n.keys > 0 || n.codes > 0 || n.refresh_families > 0))
+			log_info("purged %d codes, %d refresh families, %d retired keys", n.codes,
+			    n.refresh_families, n.keys);
+	}
+	if (app_keys_check(app) > 0)
+		log_info("signing keys changed: reloaded (keys version %lld)",
+		    (long long)keyset_version(app->keys));
+}
+
 enum MHD_Result
 app_queue_cached(struct app *app, struct MHD_Connection *conn, struct MHD_Response **slot)
 {

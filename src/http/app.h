@@ -41,6 +41,7 @@ struct app {
 	unsigned char csrf_key[32]; /* derived from the master key: forms survive restarts */
 	char *templates[3];         /* login, consent, error */
 	int https;                  /* issuer is https: __Host- cookies, Secure */
+	int64_t last_purge;
 	struct MHD_Response *jwks_resp;
 	struct MHD_Response *metadata_resp;
 	char *metadata_json;
@@ -61,6 +62,11 @@ struct keyset *app_keys(struct app *app);
 
 /* Reload keys from the database and re-render the JWKS response. */
 int app_keys_reload(struct app *app);
+
+/* Periodic work of a running server: a scheduled rotation when one is due, the purge of
+ * expired rows (and keys) every purge_every, then a check for key changes made by any
+ * process. Called from the main thread every key_check_interval. */
+void app_maintain(struct app *app, int64_t now);
 
 /* Reload the keys if another process changed them (one cheap read of the keys
  * version). 1 when reloaded, 0 when unchanged, negative on error. */

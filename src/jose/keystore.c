@@ -383,6 +383,16 @@ keystore_rotate(struct store *st, const struct master_key *mk, const struct rota
 		return -1;
 	if (key_rows_load(st, &rows) != 0)
 		goto fail;
+	if (p->due_after > 0) {
+		for (i = 0; i < rows.n; i++) {
+			if (row_is(&rows.v[i], "active", JWS_ALG_NONE) &&
+			    now - rows.v[i].activated_at < p->due_after) {
+				rc = ROTATE_NOT_DUE;
+				store_rollback(st);
+				goto out;
+			}
+		}
+	}
 	for (i = 0; i < rows.n; i++) {
 		if (row_is(&rows.v[i], "next", p->alg))
 			next = &rows.v[i];
@@ -412,11 +422,14 @@ keystore_rotate(struct store *st, const struct master_key *mk, const struct rota
 		store_rollback(st);
 		goto out;
 	}
-	/* Retire every active key first: the unique index allows one active per alg. */
+	/* Retire every active key first: the unique index allows one active per alg. In an
+	 * emergency the active key is deleted instead, so that nothing it signed verifies. */
 	for (i = 0; i < rows.n; i++) {
 		if (row_is(&rows.v[i], "active", JWS_ALG_NONE) &&
-		    store_key_set_state(st, rows.v[i].id, "retired", rows.v[i].activated_at, now,
-			now + p->max_token_ttl) != STORE_OK)
+		    (p->emergency ? store_key_delete(st, rows.v[i].id)
+				  : store_key_set_state(st, rows.v[i].id, "retired",
+					rows.v[i].activated_at, now,
+					now + KEYSTORE_RETIRE_FACTOR * p->max_token_ttl)) != STORE_OK)
 			goto fail;
 		/* A next key of another algorithm never signed anything: drop it. */
 		if (row_is(&rows.v[i], "next", JWS_ALG_NONE) && &rows.v[i] != next &&
@@ -445,6 +458,19 @@ fail:
 out:
 	key_rows_free(&rows);
 	return rc;
+}
+
+int
+keystore_max_token_ttl(struct store *st, int64_t default_ttl, int64_t *out)
+{
+	int64_t longest = 0;
+
+	*out = default_ttl;
+	if (store_resource_max_ttl(st, &longest) != STORE_OK)
+		return -1;
+	if (longest > *out)
+		*out = longest;
+	return 0;
 }
 
 int

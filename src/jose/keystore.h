@@ -59,14 +59,25 @@ struct rotate_policy {
 	enum jws_alg alg;          /* algorithm wanted for new tokens */
 	int64_t jwks_max_age;      /* a next key must be published this long first */
 	int64_t max_token_ttl;     /* how long a retired key must stay published */
-	int force;                 /* skip the pre-publication wait (emergency) */
+	int force;                 /* skip the pre-publication wait */
+	int emergency;             /* a compromised key: delete the active key at once
+				    * instead of retiring it (its tokens stop verifying) */
+	int64_t due_after;         /* scheduled rotation: only when the active key has been
+				    * active this long (0: always); checked inside the
+				    * transaction, so that servers sharing a database rotate
+				    * once, not once each */
 };
 
 enum {
 	ROTATE_DONE = 0,
 	ROTATE_TOO_SOON = 1,       /* next key not yet published long enough */
 	ROTATE_STAGED = 2,         /* a next key of a new alg was created; promote later */
+	ROTATE_NOT_DUE = 3,        /* due_after not reached: nothing done */
 };
+
+/* How long a retired key stays published: the longest token it may have signed, twice
+ * over, for clocks that disagree and tokens held a little past their expiry. */
+#define KEYSTORE_RETIRE_FACTOR 2
 
 /* One rotation in one transaction: next -> active, active -> retired (deleted
  * after max_token_ttl), new next; retired keys past their time deleted. Returns
@@ -74,6 +85,10 @@ enum {
  * when ROTATE_TOO_SOON. */
 int keystore_rotate(struct store *st, const struct master_key *mk, const struct rotate_policy *p,
     int64_t now, int64_t *wait_out);
+
+/* The longest lifetime an access token may have been given: the server default or any
+ * resource's own, whichever is longer. */
+int keystore_max_token_ttl(struct store *st, int64_t default_ttl, int64_t *out);
 
 /* Re-encrypt every private key under new_mk in one transaction. */
 int keystore_rewrap(struct store *st, const struct master_key *old_mk,

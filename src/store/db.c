@@ -422,3 +422,10 @@ db_row_exists(sqlite3_stmt *s, void *arg)
 {
 	return STORE_OK;
 }
+
+int
+db_row_int64(sqlite3_stmt *s, void *arg)
+{
+	*(int64_t *)arg = sqlite3_column_int64(s, 0);
+	return STORE_OK;
+}

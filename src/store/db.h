@@ -37,6 +37,9 @@ typedef int (*db_row_fn)(sqlite3_stmt *s, void *arg);
 int db_one(sqlite3_stmt *s, db_row_fn fn, void *arg);
 int db_each(sqlite3_stmt *s, db_row_fn fn, void *arg);
 
+/* A db_row_fn that reads column 0 into *(int64_t *)arg. */
+int db_row_int64(sqlite3_stmt *s, void *arg);
+
 /* A db_row_fn for existence checks: any row means STORE_OK. */
 int db_row_exists(sqlite3_stmt *s, void *arg);
 

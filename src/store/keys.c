@@ -178,13 +178,6 @@ store_key_delete_expired(struct store *st, int64_t now, int *deleted)
 	return rc;
 }
 
-static int
-int_row(sqlite3_stmt *s, void *arg)
-{
-	*(int64_t *)arg = sqlite3_column_int64(s, 0);
-	return STORE_OK;
-}
-
 int
 store_keys_version(struct store *st, int64_t *version)
 {
@@ -193,7 +186,7 @@ store_keys_version(struct store *st, int64_t *version)
 	int rc;
 
 	*version = 0;
-	rc = db_one(db_stmt(st, sql), int_row, version);
+	rc = db_one(db_stmt(st, sql), db_row_int64, version);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 

@@ -138,6 +138,15 @@ store_resource_list(struct store *st, store_resource_fn fn, void *arg)
 }
 
 int
+store_resource_max_ttl(struct store *st, int64_t *ttl)
+{
+	static const char sql[] = "SELECT coalesce(max(access_token_ttl), 0) FROM resources";
+
+	*ttl = 0;
+	return db_one(db_stmt(st, sql), db_row_int64, ttl);
+}
+
+int
 store_edge_put(struct store *st, int64_t from_id, int64_t to_id, const char *scopes, int64_t now)
 {
 	static const char sql[] =

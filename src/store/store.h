@@ -109,6 +109,9 @@ int store_resource_remove(struct store *st, const char *uri_key);
 typedef int (*store_resource_fn)(const struct store_resource *r, void *arg);
 int store_resource_list(struct store *st, store_resource_fn fn, void *arg);
 
+/* The longest access_token_ttl of any resource (0 when none sets one). */
+int store_resource_max_ttl(struct store *st, int64_t *ttl);
+
 /* Add or replace the edge from -> to; scopes NULL means every scope of `to`. */
 int store_edge_put(struct store *st, int64_t from_id, int64_t to_id, const char *scopes,
     int64_t now);

@@ -105,7 +105,7 @@ static void
 lifecycle(void)
 {
 	struct store_options opt = {"NORMAL", 1, 0};
-	struct rotate_policy p = {JWS_ALG_ES256, 100, 600, 0};
+	struct rotate_policy p = {.alg = JWS_ALG_ES256, .jwks_max_age = 100, .max_token_ttl = 600};
 	struct master_key mk, mk2;
 	struct store *st = NULL;
 	struct keyset *ks = NULL;
@@ -155,11 +155,16 @@ lifecycle(void)
 	keyset_unref(ks);
 	ks = NULL;
 
-	/* The retired key goes once its tokens have expired (1100 + 600). */
+	/* The retired key goes once its tokens have surely expired (1100 + 2 * 600). */
 	is_int(keystore_rotate(st, &mk, &p, 1200, &wait), ROTATE_DONE, "second rotation");
 	t = count(st);
 	is_int(t.retired, 2, "two retired");
-	is_int(keystore_rotate(st, &mk, &p, 1800, &wait), ROTATE_DONE, "third rotation");
+	is_int(keystore_rotate(st, &mk, &p, 2299, &wait), ROTATE_DONE, "third rotation");
+	ok(keyset_load(st, &mk, &ks) == 0 && keyset_find(ks, first_kid) != NULL,
+	    "the first key is still published just before its deletion time");
+	keyset_unref(ks);
+	ks = NULL;
+	is_int(keystore_rotate(st, &mk, &p, 2400, &wait), ROTATE_DONE, "fourth rotation");
 	ok(keyset_load(st, &mk, &ks) == 0 && keyset_find(ks, first_kid) == NULL,
 	    "the first key is gone after its deletion time");
 	keyset_unref(ks);
@@ -167,19 +172,43 @@ lifecycle(void)
 
 	/* Algorithm switch: staged first, promoted after the wait. */
 	p.alg = JWS_ALG_EDDSA;
-	is_int(keystore_rotate(st, &mk, &p, 1900, &wait), ROTATE_STAGED, "EdDSA key staged");
+	is_int(keystore_rotate(st, &mk, &p, 2500, &wait), ROTATE_STAGED, "EdDSA key staged");
 	t = count(st);
 	is_str(t.active_alg, "ES256", "ES256 still signs");
-	is_int(keystore_rotate(st, &mk, &p, 1950, &wait), ROTATE_TOO_SOON, "EdDSA not yet");
-	is_int(keystore_rotate(st, &mk, &p, 2000, &wait), ROTATE_DONE, "EdDSA promoted");
+	is_int(keystore_rotate(st, &mk, &p, 2550, &wait), ROTATE_TOO_SOON, "EdDSA not yet");
+	is_int(keystore_rotate(st, &mk, &p, 2600, &wait), ROTATE_DONE, "EdDSA promoted");
 	t = count(st);
 	is_str(t.active_alg, "EdDSA", "EdDSA signs now");
 	is_int(t.next, 1, "one next key (the stale ES256 next is dropped)");
 	p.force = 1;
 	p.alg = JWS_ALG_RS256;
-	is_int(keystore_rotate(st, &mk, &p, 2001, &wait), ROTATE_DONE, "forced switch to RS256");
+	is_int(keystore_rotate(st, &mk, &p, 2601, &wait), ROTATE_DONE, "forced switch to RS256");
 	t = count(st);
 	is_str(t.active_alg, "RS256", "RS256 signs at once when forced");
+
+	/* A scheduled rotation happens once, whoever asks first. */
+	p.force = 0;
+	p.alg = JWS_ALG_RS256;
+	p.jwks_max_age = 0;
+	p.due_after = 100;
+	is_int(keystore_rotate(st, &mk, &p, 2650, &wait), ROTATE_NOT_DUE,
+	    "not due: the active key is younger than due_after");
+	is_int(keystore_rotate(st, &mk, &p, 2701, &wait), ROTATE_DONE, "due: rotated");
+	is_int(keystore_rotate(st, &mk, &p, 2701, &wait), ROTATE_NOT_DUE,
+	    "a second server asking at the same moment does nothing");
+	/* An emergency: the active key is deleted at once, not retired. */
+	ok(keyset_load(st, &mk, &ks) == 0 && keyset_signer(ks, &signer, &kid) == 0, "a signer");
+	snprintf(first_kid, sizeof(first_kid), "%s", kid);
+	keyset_unref(ks);
+	ks = NULL;
+	p.due_after = 0;
+	p.force = p.emergency = 1;
+	is_int(keystore_rotate(st, &mk, &p, 2702, &wait), ROTATE_DONE, "emergency rotation");
+	ok(keyset_load(st, &mk, &ks) == 0 && keyset_find(ks, first_kid) == NULL,
+	    "the compromised key is no longer published");
+	keyset_unref(ks);
+	ks = NULL;
+	p.emergency = 0;
 
 	/* Rewrap: the new master key opens every key, the old one none. */
 	ok(keystore_rewrap(st, &mk, &mk2, &count_rw) == 0 && count_rw > 0, "rewrap %d keys", count_rw);
