@@ -228,7 +228,7 @@ ensure_parent_dir(const char *path)
 int
 cli_open_store(struct cli *c, int create)
 {
-	struct store_options opt = {c->cfg.synchronous, create, 0};
+	struct store_options opt = {.synchronous = c->cfg.synchronous, .create = create};
 	struct stat sb;
 	int version;
 

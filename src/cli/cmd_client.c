@@ -147,7 +147,7 @@ client_add(struct cli *c, struct client_args *a)
 		if ((rc = resolve_resource(c, a->resources.v[i], &res[i])) != 0)
 			goto out;
 	}
-	if ((cl.client_id = secret_random_new(16)) == NULL) {
+	if ((cl.client_id = secret_random_id_new(16)) == NULL) {
 		rc = cli_fail("no randomness");
 		goto out;
 	}

@@ -102,7 +102,7 @@ dev_client(struct store *st, struct dev_seed *s, const char *name, const char *g
 	if (s->nclients >= MAX_SEEDED)
 		return cli_misuse("too many seeded clients");
 	sc = &s->clients[s->nclients];
-	if ((sc->client_id = secret_random_new(16)) == NULL ||
+	if ((sc->client_id = secret_random_id_new(16)) == NULL ||
 	    (sc->secret = secret_random_new(32)) == NULL)
 		return cli_fail("no randomness");
 	sc->acts_for = acts_for_uri;
@@ -177,7 +177,7 @@ static void *
 hash_seeds(void *arg)
 {
 	struct dev_seed *s = arg;
-	struct store_options opt = {"NORMAL", 0, 0};
+	struct store_options opt = {.synchronous = "NORMAL"};
 	struct store *st = NULL;
 	char *hash = NULL;
 	int i;
@@ -236,7 +236,7 @@ cmd_dev(struct cli *c, int argc, char **argv)
 	struct dev_seed s;
 	struct master_key mk;
 	struct store *anchor = NULL;
-	struct store_options opt = {"NORMAL", 1, 0};
+	struct store_options opt = {.synchronous = "NORMAL", .create = 1};
 	struct server *srv = NULL;
 	struct app app;
 	pthread_t hasher;

@@ -1,6 +1,7 @@
 /* mcp-authd: subcommand dispatch (DESIGN.md §6). */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ static const struct {
 	{"check-config", cmd_check_config},
 	{"backup", cmd_backup},
 	{"purge", cmd_purge},
+	{"bench-seed", cmd_bench_seed},
 };
 
 int
@@ -65,6 +67,10 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	/* Before any thread starts: libcurl's global set-up is not thread-safe. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* argon2 takes 19 MiB for a moment. glibc would raise its mmap threshold after the
+	 * first such block and keep the later ones in the heap, resident for good; a fixed
+	 * threshold hands every large block back to the system when it is freed. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (config_init(&c.cfg) != 0) {
 		fputs("mcp-authd: cannot initialise configuration\n", stderr);
 		return EXIT_USER;

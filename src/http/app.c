@@ -195,6 +195,7 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 	app->dev = dev;
 	app->mk = *mk;
 	app->store_opt.synchronous = cfg->synchronous;
+	app->store_opt.manual_checkpoint = 1;
 	app->max_token_ttl = cfg->access_token_ttl;
 	pthread_mutex_init(&app->lock, NULL);
 	if (pthread_key_create(&app->store_key, store_destructor) != 0) {

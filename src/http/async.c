@@ -3,6 +3,7 @@
 
 #include "http/async.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "oauth/cimd.h"
 #include "oauth/secret.h"
+#include "oauth/secret_cache.h"
 #include "util/password.h"
 #include "util/workpool.h"
 
@@ -29,6 +31,10 @@ struct async_job {
 	const struct cimd_policy *policy;
 	int result;
 	char *out;                 /* hash: the encoded hash */
+	char *client_id;           /* verify of a client secret: whose */
+	struct request *waiters[32]; /* requests waiting for this same verification */
+	int nwaiters;
+	struct async_job *next_inflight;
 	json_t *doc;               /* fetch: the document */
 	int64_t max_age;           /* fetch: how long to keep it */
 	char err[256];
@@ -47,6 +53,7 @@ job_free(struct async_job *j)
 	if (j == NULL)
 		return;
 	free(j->a);
+	free(j->client_id);
 	secret_free(j->b);
 	free(j->out);
 	json_decref(j->doc);
@@ -78,12 +85,41 @@ run(struct work_job *w)
 	}
 }
 
+/* Client-secret verifications in progress: a burst of requests from one client (a new
+ * process meeting a busy client, say) shares one argon2 run instead of each paying. */
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct async_job *inflight;
+
+static void
+inflight_remove(struct async_job *j)
+{
+	struct async_job **p;
+
+	for (p = &inflight; *p != NULL; p = &(*p)->next_inflight) {
+		if (*p == j) {
+			*p = j->next_inflight;
+			break;
+		}
+	}
+}
+
 static void
 done(struct work_job *w)
 {
 	struct async_job *j = (struct async_job *)w;
 	struct request *req = j->req;
+	int i;
 
+	if (j->client_id != NULL) {
+		/* Remember a success before waking anyone: the waiters find it in the cache. */
+		if (j->result == 1)
+			secret_cache_put(req->app->secrets, j->client_id, j->a, j->b);
+		pthread_mutex_lock(&inflight_lock);
+		inflight_remove(j);
+		pthread_mutex_unlock(&inflight_lock);
+		for (i = 0; i < j->nwaiters; i++)
+			MHD_resume_connection(j->waiters[i]->conn);
+	}
 	req->async_finished = 1;
 	/* Nothing may touch the job or the request after this: the connection's thread
 	 * may run the endpoint again and free both at once. */
@@ -115,12 +151,16 @@ take_finished(struct request *req, enum job_kind kind, const char *a, const char
 
 static int
 start(struct request *req, struct workpool *pool, enum job_kind kind, const char *a,
-    const char *b, const struct cimd_policy *policy)
+    const char *b, const struct cimd_policy *policy, const char *client_id)
 {
 	struct async_job *j = calloc(1, sizeof(*j));
 
 	if (j == NULL)
 		return ASYNC_BUSY;
+	if (client_id != NULL && (j->client_id = strdup(client_id)) == NULL) {
+		free(j);
+		return ASYNC_BUSY;
+	}
 	j->w.run = run;
 	j->w.done = done;
 	j->req = req;
@@ -133,13 +173,66 @@ start(struct request *req, struct workpool *pool, enum job_kind kind, const char
 	req->async = j;
 	/* Suspend before queuing, so that the wake-up cannot come first. */
 	MHD_suspend_connection(req->conn);
+	if (j->client_id != NULL) {
+		pthread_mutex_lock(&inflight_lock);
+		j->next_inflight = inflight;
+		inflight = j;
+		pthread_mutex_unlock(&inflight_lock);
+	}
 	if (workpool_submit(pool, &j->w) != 0) {
+		if (j->client_id != NULL) {
+			pthread_mutex_lock(&inflight_lock);
+			inflight_remove(j);
+			pthread_mutex_unlock(&inflight_lock);
+		}
 		MHD_resume_connection(req->conn);
 		req->async = NULL;
 		job_free(j);
 		return ASYNC_BUSY;
 	}
 	return ASYNC_PENDING;
+}
+
+/* Wait for a verification of the same secret that is already running: 1 when this
+ * request is now suspended as one of its waiters. */
+static int
+join_inflight(struct request *req, const char *client_id, const char *encoded,
+    const char *secret)
+{
+	struct async_job *j;
+	int joined = 0;
+
+	pthread_mutex_lock(&inflight_lock);
+	for (j = inflight; j != NULL; j = j->next_inflight) {
+		if (strcmp(j->client_id, client_id) == 0 && strcmp(j->a, encoded) == 0 &&
+		    strlen(j->b) == strlen(secret) && CRYPTO_memcmp(j->b, secret, strlen(secret)) == 0 &&
+		    j->nwaiters < (int)(sizeof(j->waiters) / sizeof(j->waiters[0]))) {
+			/* Suspended under the lock: done() cannot resume it before this. */
+			MHD_suspend_connection(req->conn);
+			j->waiters[j->nwaiters++] = req;
+			joined = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&inflight_lock);
+	return joined;
+}
+
+int
+request_client_secret_verify(struct request *req, const char *client_id, const char *encoded,
+    const char *secret, int *match)
+{
+	struct async_job *j = take_finished(req, JOB_VERIFY, encoded, secret);
+
+	*match = 0;
+	if (j != NULL) {
+		*match = j->result == 1;
+		job_free(j);
+		return ASYNC_DONE;
+	}
+	if (join_inflight(req, client_id, encoded, secret))
+		return ASYNC_PENDING;
+	return start(req, req->app->hashpool, JOB_VERIFY, encoded, secret, NULL, client_id);
 }
 
 int
@@ -150,7 +243,7 @@ request_password_verify(struct request *req, const char *encoded, const char *se
 
 	*match = 0;
 	if (j == NULL)
-		return start(req, req->app->hashpool, JOB_VERIFY, encoded, secret, NULL);
+		return start(req, req->app->hashpool, JOB_VERIFY, encoded, secret, NULL, NULL);
 	*match = j->result == 1;
 	job_free(j);
 	return ASYNC_DONE;
@@ -178,7 +271,7 @@ request_new_secret(struct request *req, char **secret, char **encoded)
 	request_async_free(req);
 	if ((fresh = secret_random_new(32)) == NULL)
 		return ASYNC_BUSY;
-	rc = start(req, req->app->hashpool, JOB_HASH, NULL, fresh, NULL);
+	rc = start(req, req->app->hashpool, JOB_HASH, NULL, fresh, NULL, NULL);
 	secret_free(fresh);
 	return rc;
 }
@@ -192,7 +285,7 @@ request_cimd_fetch(struct request *req, const char *url, json_t **doc, int64_t *
 	*doc = NULL;
 	*max_age = 0;
 	if (j == NULL)
-		return start(req, req->app->fetchpool, JOB_FETCH, url, NULL, &req->app->cimd_policy);
+		return start(req, req->app->fetchpool, JOB_FETCH, url, NULL, &req->app->cimd_policy, NULL);
 	*doc = j->doc;
 	*max_age = j->max_age;
 	j->doc = NULL;

@@ -22,6 +22,13 @@ enum {
 int request_password_verify(struct request *req, const char *encoded, const char *secret,
     int *match);
 
+/* The same for a client's secret, shared between concurrent requests: when the same
+ * secret of the same client is already being verified, this request waits for that
+ * run instead of starting its own, and a success lands in the verified-secret cache
+ * before anyone is woken (so waiters, running again, find it there). */
+int request_client_secret_verify(struct request *req, const char *client_id,
+    const char *encoded, const char *secret, int *match);
+
 /* A new random secret and its argon2id hash: on ASYNC_DONE *secret and *encoded are
  * new strings (the caller frees both; the secret with OPENSSL_clear_free). The same
  * secret comes back on the second pass, so the endpoint can show it once. */

@@ -128,7 +128,7 @@ client_authenticate(struct request *req, const struct form *f, unsigned int flag
 		r = CLIENT_AUTH_OK;
 		goto out;
 	}
-	switch (request_password_verify(req, out->secret_hash, secret, &match)) {
+	switch (request_client_secret_verify(req, out->client_id, out->secret_hash, secret, &match)) {
 	case ASYNC_PENDING:
 		r = CLIENT_AUTH_PENDING;
 		goto out;

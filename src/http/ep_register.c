@@ -123,7 +123,7 @@ ep_register(struct request *req)
 			break;
 		}
 	}
-	if ((client_id = secret_random_new(16)) == NULL ||
+	if ((client_id = secret_random_id_new(16)) == NULL ||
 	    (meta_text = json_dumps(reg.metadata, JSON_COMPACT)) == NULL) {
 		r = reply_oauth_error(req, OAUTH_SERVER_ERROR, "out of memory");
 		goto out;

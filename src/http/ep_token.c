@@ -12,6 +12,7 @@
 #include "http/reply.h"
 #include "oauth/grants.h"
 #include "oauth/scope.h"
+#include "util/jsonw.h"
 
 static int
 grant_allowed(const struct store_client *c, const char *grant)
@@ -22,21 +23,25 @@ grant_allowed(const struct store_client *c, const char *grant)
 static enum MHD_Result
 reply_tokens(struct request *req, const struct token_response *t)
 {
-	json_t *doc = json_pack("{s:s, s:s, s:I}", "access_token", t->access_token, "token_type",
-	    "Bearer", "expires_in", (json_int_t)t->expires_in);
+	struct buf b;
 	enum MHD_Result r;
+	int rc;
 
-	if (doc == NULL)
-		return reply_oauth_error(req, OAUTH_SERVER_ERROR, "out of memory");
+	/* Written directly: this runs for every token. */
+	buf_init(&b, 64 * 1024);
+	rc = buf_putc(&b, '{') | jsonw_member_string(&b, 1, "access_token", t->access_token) |
+	    jsonw_member_string(&b, 0, "token_type", "Bearer") |
+	    jsonw_member_int(&b, 0, "expires_in", t->expires_in);
 	if (t->refresh_token != NULL)
-		json_object_set_new(doc, "refresh_token", json_string(t->refresh_token));
+		rc |= jsonw_member_string(&b, 0, "refresh_token", t->refresh_token);
 	if (t->scope != NULL && t->scope[0] != '\0')
-		json_object_set_new(doc, "scope", json_string(t->scope));
+		rc |= jsonw_member_string(&b, 0, "scope", t->scope);
 	if (t->exchanged)
-		json_object_set_new(doc, "issued_token_type", json_string(TOKEN_TYPE_ACCESS));
-	r = reply_json(req, MHD_HTTP_OK, doc, REPLY_NO_STORE | REPLY_CORS);
-	/* The body held secrets: json_decref does not wipe, so clear the strings. */
-	json_decref(doc);
+		rc |= jsonw_member_string(&b, 0, "issued_token_type", TOKEN_TYPE_ACCESS);
+	rc |= buf_putc(&b, '}');
+	r = rc == BUF_OK ? reply_json_text(req, MHD_HTTP_OK, b.data, b.len, REPLY_NO_STORE | REPLY_CORS)
+			 : reply_oauth_error(req, OAUTH_SERVER_ERROR, "out of memory");
+	buf_free(&b); /* wipes: the body held tokens */
 	return r;
 }
 

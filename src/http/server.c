@@ -462,7 +462,9 @@ server_start(struct app *app, const char *listen, int listen_fd, unsigned int th
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)app->cfg->connection_timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    /* libmicrohttpd zeroes this pool for every request: keep it just big enough for
+	     * headers (16 KiB, its per-connection header limit). */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)app->cfg->max_connections_per_ip,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,

@@ -68,25 +68,17 @@ out:
 	return rc;
 }
 
-/* Raw signature bytes over input; *sig is malloc'd. */
+/* Raw signature bytes over input, with md initialised for signing (and consumed). */
 static int
-sign_raw(EVP_PKEY *key, const char *input, size_t len, unsigned char **sig, size_t *siglen)
+sign_with(EVP_MD_CTX *md, enum jws_alg alg, const char *input, size_t len, unsigned char **sig,
+    size_t *siglen)
 {
-	enum jws_alg alg = jwk_alg_of_key(key);
-	EVP_MD_CTX *md = NULL;
 	unsigned char *der = NULL, *raw = NULL;
 	size_t derlen = 0;
 	int rc = -1;
 
 	*sig = NULL;
 	*siglen = 0;
-	if (alg == JWS_ALG_NONE)
-		goto out;
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	if (EVP_DigestSignInit_ex(md, NULL, alg == JWS_ALG_EDDSA ? NULL : "SHA256", NULL, NULL, key,
-		NULL) != 1)
-		goto out;
 	if (EVP_DigestSign(md, NULL, &derlen, (const unsigned char *)input, len) != 1)
 		goto out;
 	if ((der = malloc(derlen)) == NULL)
@@ -109,7 +101,125 @@ sign_raw(EVP_PKEY *key, const char *input, size_t len, unsigned char **sig, size
 out:
 	free(der);
 	free(raw);
+	return rc;
+}
+
+/* Raw signature bytes over input; *sig is malloc'd. */
+static int
+sign_raw(EVP_PKEY *key, const char *input, size_t len, unsigned char **sig, size_t *siglen)
+{
+	enum jws_alg alg = jwk_alg_of_key(key);
+	EVP_MD_CTX *md = NULL;
+	int rc = -1;
+
+	*sig = NULL;
+	*siglen = 0;
+	if (alg == JWS_ALG_NONE || (md = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	if (EVP_DigestSignInit_ex(md, NULL, alg == JWS_ALG_EDDSA ? NULL : "SHA256", NULL, NULL, key,
+		NULL) != 1)
+		goto out;
+	rc = sign_with(md, alg, input, len, sig, siglen);
+out:
 	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+struct jws_signer {
+	EVP_PKEY *key;             /* a reference */
+	enum jws_alg alg;
+	EVP_MD_CTX *tmpl;          /* initialised for signing; NULL for Ed25519 */
+	char *header_b64;
+};
+
+int
+jws_signer_new(EVP_PKEY *key, const char *kid, const char *typ, struct jws_signer **out)
+{
+	struct jws_signer *s;
+	json_t *hdr = NULL;
+	char *text = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	s->alg = jwk_alg_of_key(key);
+	if (s->alg == JWS_ALG_NONE || EVP_PKEY_up_ref(key) != 1)
+		goto out;
+	s->key = key;
+	if ((hdr = json_pack("{s:s}", "alg", jws_alg_name(s->alg))) == NULL)
+		goto out;
+	if (kid != NULL)
+		json_object_set_new(hdr, "kid", json_string(kid));
+	if (typ != NULL)
+		json_object_set_new(hdr, "typ", json_string(typ));
+	if ((text = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL ||
+	    (s->header_b64 = b64url_encode_new(text, strlen(text))) == NULL)
+		goto out;
+	/* Ed25519 signs in one shot and its context cannot be copied: it is made per
+	 * signature, which is cheap without a digest to fetch. */
+	if (s->alg != JWS_ALG_EDDSA) {
+		if ((s->tmpl = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestSignInit_ex(s->tmpl, NULL, "SHA256", NULL, NULL, key, NULL) != 1)
+			goto out;
+	}
+	*out = s;
+	s = NULL;
+	rc = 0;
+out:
+	json_decref(hdr);
+	free(text);
+	jws_signer_free(s);
+	return rc;
+}
+
+void
+jws_signer_free(struct jws_signer *s)
+{
+	if (s == NULL)
+		return;
+	EVP_MD_CTX_free(s->tmpl);
+	EVP_PKEY_free(s->key);
+	free(s->header_b64);
+	free(s);
+}
+
+int
+jws_signer_sign(const struct jws_signer *s, const char *payload, size_t len, struct buf *out)
+{
+	unsigned char *sig = NULL;
+	size_t siglen = 0, start = out->len, enclen;
+	EVP_MD_CTX *md = NULL;
+	char *enc = NULL;
+	int rc = -1;
+
+	enclen = b64url_encoded_len(len);
+	if ((enc = malloc(enclen + 1)) == NULL)
+		return -1;
+	b64url_encode(payload, len, enc);
+	if (buf_puts(out, s->header_b64) != BUF_OK || buf_putc(out, '.') != BUF_OK ||
+	    buf_append(out, enc, enclen) != BUF_OK)
+		goto out;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	if (s->tmpl != NULL ? EVP_MD_CTX_copy_ex(md, s->tmpl) != 1
+			    : EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, s->key, NULL) != 1)
+		goto out;
+	if (sign_with(md, s->alg, out->data + start, out->len - start, &sig, &siglen) != 0)
+		goto out;
+	free(enc);
+	if ((enc = b64url_encode_new(sig, siglen)) == NULL || buf_putc(out, '.') != BUF_OK ||
+	    buf_puts(out, enc) != BUF_OK)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0 && out->data != NULL) {
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	EVP_MD_CTX_free(md);
+	free(sig);
+	free(enc);
 	return rc;
 }
 
@@ -244,37 +354,105 @@ fail:
 	return -1;
 }
 
-int
-jws_verify(const struct jws *jws, EVP_PKEY *key)
+/* Check sig over the signing input with md set up for verifying (consumed). */
+static int
+verify_with(EVP_MD_CTX *md, enum jws_alg alg, const struct jws *jws)
 {
-	enum jws_alg alg = jwk_alg_of_key(key);
-	EVP_MD_CTX *md = NULL;
 	unsigned char *der = NULL;
-	const unsigned char *sig;
-	size_t siglen;
+	const unsigned char *sig = jws->sig;
+	size_t siglen = jws->sig_len;
 	int derlen, rc = -1;
 
-	if (alg == JWS_ALG_NONE || jws->alg == NULL || strcmp(jws->alg, jws_alg_name(alg)) != 0)
-		return -1;
-	sig = jws->sig;
-	siglen = jws->sig_len;
 	if (alg == JWS_ALG_ES256) {
 		if (siglen != 2 * ES256_COORD || ecdsa_raw_to_der(sig, &der, &derlen) != 0)
 			goto out;
 		sig = der;
 		siglen = (size_t)derlen;
 	}
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	if (EVP_DigestVerifyInit_ex(md, NULL, alg_digest(alg) ? "SHA256" : NULL, NULL, NULL, key,
-		NULL) != 1)
-		goto out;
 	if (EVP_DigestVerify(md, sig, siglen, (const unsigned char *)jws->signing_input,
 		jws->signing_input_len) != 1)
 		goto out;
 	rc = 0;
 out:
 	OPENSSL_free(der);
+	return rc;
+}
+
+int
+jws_verify(const struct jws *jws, EVP_PKEY *key)
+{
+	enum jws_alg alg = jwk_alg_of_key(key);
+	EVP_MD_CTX *md = NULL;
+	int rc = -1;
+
+	if (alg == JWS_ALG_NONE || jws->alg == NULL || strcmp(jws->alg, jws_alg_name(alg)) != 0)
+		return -1;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	if (EVP_DigestVerifyInit_ex(md, NULL, alg_digest(alg) ? "SHA256" : NULL, NULL, NULL, key,
+		NULL) != 1)
+		goto out;
+	rc = verify_with(md, alg, jws);
+out:
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+struct jws_verifier {
+	EVP_PKEY *key;             /* a reference */
+	enum jws_alg alg;
+	EVP_MD_CTX *tmpl;          /* NULL for Ed25519, which cannot be copied */
+};
+
+int
+jws_verifier_new(EVP_PKEY *key, struct jws_verifier **out)
+{
+	struct jws_verifier *v;
+
+	*out = NULL;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return -1;
+	v->alg = jwk_alg_of_key(key);
+	if (v->alg == JWS_ALG_NONE || EVP_PKEY_up_ref(key) != 1) {
+		free(v);
+		return -1;
+	}
+	v->key = key;
+	if (v->alg != JWS_ALG_EDDSA &&
+	    ((v->tmpl = EVP_MD_CTX_new()) == NULL ||
+		EVP_DigestVerifyInit_ex(v->tmpl, NULL, "SHA256", NULL, NULL, key, NULL) != 1)) {
+		jws_verifier_free(v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void
+jws_verifier_free(struct jws_verifier *v)
+{
+	if (v == NULL)
+		return;
+	EVP_MD_CTX_free(v->tmpl);
+	EVP_PKEY_free(v->key);
+	free(v);
+}
+
+int
+jws_verifier_verify(const struct jws_verifier *v, const struct jws *jws)
+{
+	EVP_MD_CTX *md;
+	int rc = -1;
+
+	if (v->tmpl == NULL)
+		return jws_verify(jws, v->key);
+	/* The key decides the algorithm, never the header. */
+	if (jws->alg == NULL || strcmp(jws->alg, jws_alg_name(v->alg)) != 0)
+		return -1;
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_MD_CTX_copy_ex(md, v->tmpl) == 1)
+		rc = verify_with(md, v->alg, jws);
 	EVP_MD_CTX_free(md);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "jose/jwk.h"
+#include "util/buf.h"
 
 /* Largest compact JWS we parse; anything longer is refused before decoding. */
 #define JWS_MAX_LEN (16u * 1024u)
@@ -32,6 +33,18 @@ struct jws {
 int jws_sign_new(EVP_PKEY *key, const char *kid, const char *typ, const char *payload_json,
     size_t payload_len, char **out);
 
+/* A signer for one key, header and all prepared once: the protected header
+ * {"alg","kid","typ"} is encoded once and the digest-sign context is set up once
+ * and copied for each signature (setting one up costs as much as signing). Safe for
+ * concurrent use once built. */
+struct jws_signer;
+
+int jws_signer_new(EVP_PKEY *key, const char *kid, const char *typ, struct jws_signer **out);
+void jws_signer_free(struct jws_signer *s);
+
+/* Append the compact JWS of payload to out. 0 or -1. */
+int jws_signer_sign(const struct jws_signer *s, const char *payload, size_t len, struct buf *out);
+
 /* Sign an exact signing input ("<b64 header>.<b64 payload>") and return the
  * base64url signature (new string); for test vectors and the dev bad-token kinds. */
 int jws_signature_new(EVP_PKEY *key, const char *signing_input, size_t len, char **out);
@@ -44,6 +57,16 @@ int jws_parse(const char *compact, size_t len, struct jws *out);
 /* Verify a parsed JWS with key: the header's alg must be exactly the key's
  * algorithm, then the signature must check. 0 when valid, -1 otherwise. */
 int jws_verify(const struct jws *jws, EVP_PKEY *key);
+
+/* A verifier for one key with its digest-verify context set up once (the same saving
+ * as jws_signer); safe for concurrent use once built. */
+struct jws_verifier;
+
+int jws_verifier_new(EVP_PKEY *key, struct jws_verifier **out);
+void jws_verifier_free(struct jws_verifier *v);
+
+/* jws_verify with a prepared verifier: same rules, same result. */
+int jws_verifier_verify(const struct jws_verifier *v, const struct jws *jws);
 
 /* Release what jws_parse allocated; accepts a cleared struct. */
 void jws_clear(struct jws *jws);

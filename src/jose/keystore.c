@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "jose/b64url.h"
+#include "jose/jws.h"
 #include "util/rand.h"
 
 #define SEAL_VERSION 1
@@ -536,6 +537,7 @@ struct keyset_entry {
 	int64_t activated_at;
 	EVP_PKEY *pub;
 	EVP_PKEY *priv;            /* active keys only */
+	struct jws_verifier *verifier;
 };
 
 struct keyset {
@@ -544,6 +546,7 @@ struct keyset {
 	struct keyset_entry *v;
 	size_t n;
 	size_t signer;             /* index into v, or n when none */
+	struct jws_signer *jws;    /* the signer's prepared JWS signer */
 	char *jwks;
 	size_t jwks_len;
 };
@@ -557,9 +560,11 @@ keyset_free(struct keyset *ks)
 		free(ks->v[i].kid);
 		EVP_PKEY_free(ks->v[i].pub);
 		EVP_PKEY_free(ks->v[i].priv);
+		jws_verifier_free(ks->v[i].verifier);
 	}
 	free(ks->v);
 	free(ks->jwks);
+	jws_signer_free(ks->jws);
 	free(ks);
 }
 
@@ -648,7 +653,8 @@ keyset_fill(struct keyset *ks, const struct key_rows *rows, const struct master_
 			return -1;
 		r = jwk_from_json(jwk, 0, &e->pub);
 		json_decref(jwk);
-		if (r != 0 || jwk_alg_of_key(e->pub) != e->alg)
+		if (r != 0 || jwk_alg_of_key(e->pub) != e->alg ||
+		    jws_verifier_new(e->pub, &e->verifier) != 0)
 			return -1;
 		if (e->state_rank == 0 &&
 		    keystore_unseal(mk, k->kid, k->private_enc, k->private_enc_len, &e->priv) != 0)
@@ -658,6 +664,9 @@ keyset_fill(struct keyset *ks, const struct key_rows *rows, const struct master_
 		qsort(ks->v, ks->n, sizeof(*ks->v), entry_cmp);
 	/* After sorting, the first entry is the most recently activated active key. */
 	ks->signer = (ks->n > 0 && ks->v[0].state_rank == 0) ? 0 : ks->n;
+	if (ks->signer < ks->n &&
+	    jws_signer_new(ks->v[0].priv, ks->v[0].kid, "at+jwt", &ks->jws) != 0)
+		return -1;
 	return render_jwks(ks);
 }
 
@@ -704,6 +713,26 @@ keyset_signer(const struct keyset *ks, EVP_PKEY **key, const char **kid)
 	*key = ks->v[ks->signer].priv;
 	*kid = ks->v[ks->signer].kid;
 	return 0;
+}
+
+const struct jws_signer *
+keyset_jws_signer(const struct keyset *ks)
+{
+	return ks != NULL ? ks->jws : NULL;
+}
+
+const struct jws_verifier *
+keyset_verifier(const struct keyset *ks, const char *kid)
+{
+	size_t i;
+
+	if (ks == NULL || kid == NULL)
+		return NULL;
+	for (i = 0; i < ks->n; i++) {
+		if (strcmp(ks->v[i].kid, kid) == 0)
+			return ks->v[i].verifier;
+	}
+	return NULL;
 }
 
 EVP_PKEY *

@@ -110,6 +110,15 @@ void keyset_unref(struct keyset *ks);
  * of the reference. -1 when there is none. */
 int keyset_signer(const struct keyset *ks, EVP_PKEY **key, const char **kid);
 
+/* The signing key's prepared signer for access tokens (typ at+jwt), borrowed for the
+ * life of the reference; NULL when there is no signing key. */
+struct jws_signer;
+const struct jws_signer *keyset_jws_signer(const struct keyset *ks);
+
+/* A published key's prepared verifier by kid, borrowed; NULL when unknown. */
+struct jws_verifier;
+const struct jws_verifier *keyset_verifier(const struct keyset *ks, const char *kid);
+
 /* A published key by kid, borrowed; NULL when unknown. */
 EVP_PKEY *keyset_find(const struct keyset *ks, const char *kid);
 

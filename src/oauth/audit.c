@@ -14,6 +14,7 @@
 #define BATCH_MAX 256
 #define BATCH_INTERVAL_MS 50
 #define QUEUE_MAX 65536
+#define WAL_CHECKPOINT_FRAMES 1000 /* SQLite's own default threshold */
 
 /* A queued record owns copies of its strings. */
 struct queued {
@@ -233,8 +234,21 @@ writer_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&s->qlock);
-		while (s->head == NULL && !s->writer_stop)
-			pthread_cond_wait(&s->qwake, &s->qlock);
+		/* Idle, it still wakes every 100 ms to checkpoint the WAL that the request
+		 * threads (which never checkpoint themselves) have grown. */
+		while (s->head == NULL && !s->writer_stop) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100 * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&s->qwake, &s->qlock, &until) != 0) {
+				pthread_mutex_unlock(&s->qlock);
+				store_checkpoint(s->writer_store, WAL_CHECKPOINT_FRAMES);
+				pthread_mutex_lock(&s->qlock);
+			}
+		}
 		if (s->head == NULL && s->writer_stop) {
 			pthread_mutex_unlock(&s->qlock);
 			return NULL;
@@ -259,6 +273,7 @@ writer_main(void *arg)
 		s->queued -= n;
 		pthread_mutex_unlock(&s->qlock);
 		write_batch(s, batch);
+		store_checkpoint(s->writer_store, WAL_CHECKPOINT_FRAMES);
 	}
 }
 

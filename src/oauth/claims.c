@@ -8,6 +8,7 @@
 
 #include "jose/b64url.h"
 #include "jose/jws.h"
+#include "util/jsonw.h"
 #include "util/rand.h"
 
 static const char *const refusal_names[] = {
@@ -30,56 +31,74 @@ token_refusal_name(enum token_refusal r)
 	return refusal_names[r];
 }
 
+/* The claim set as JSON text, written directly (this runs for every token). */
+static int
+payload_text(const struct access_claims *c, const char *jti, struct buf *b)
+{
+	char *act = NULL;
+	int rc;
+
+	rc = buf_putc(b, '{') | jsonw_member_string(b, 1, "iss", c->iss) |
+	    jsonw_member_string(b, 0, "sub", c->sub) | jsonw_member_string(b, 0, "aud", c->aud) |
+	    jsonw_member_string(b, 0, "client_id", c->client_id) |
+	    jsonw_member_int(b, 0, "iat", c->iat) | jsonw_member_int(b, 0, "nbf", c->iat) |
+	    jsonw_member_int(b, 0, "exp", c->exp) | jsonw_member_string(b, 0, "jti", jti);
+	if (c->scope != NULL && c->scope[0] != '\0')
+		rc |= jsonw_member_string(b, 0, "scope", c->scope);
+	if (c->auth_time > 0)
+		rc |= jsonw_member_int(b, 0, "auth_time", c->auth_time);
+	if (c->act != NULL) {
+		if ((act = json_dumps(c->act, JSON_COMPACT)) == NULL)
+			return -1;
+		rc |= buf_puts(b, ",\"act\":") | buf_puts(b, act);
+		free(act);
+	}
+	rc |= buf_putc(b, '}');
+	return rc == BUF_OK ? 0 : -1;
+}
+
+int
+jti_new(char out[JTI_LEN + 1])
+{
+	unsigned char raw[16];
+
+	out[0] = '\0';
+	if (rand_bytes(raw, sizeof(raw)) != 0)
+		return -1;
+	b64url_encode(raw, sizeof(raw), out);
+	return 0;
+}
+
 int
 access_token_mint(const struct keyset *ks, const struct access_claims *c, char **jwt_out,
     char jti_out[JTI_LEN + 1])
 {
-	unsigned char raw[16];
-	EVP_PKEY *key;
-	const char *kid;
-	json_t *payload = NULL;
-	char *text = NULL;
+	const struct jws_signer *signer = keyset_jws_signer(ks);
+	struct buf payload, jwt;
+	char jti[JTI_LEN + 1];
 	int rc = -1;
 
 	*jwt_out = NULL;
-	jti_out[0] = '\0';
-	if (keyset_signer(ks, &key, &kid) != 0)
+	/* c->jti may be jti_out itself: read it before writing there. */
+	if (c->jti != NULL && strlen(c->jti) == JTI_LEN)
+		memcpy(jti, c->jti, JTI_LEN + 1);
+	else if (jti_new(jti) != 0)
+		jti[0] = '\0';
+	memcpy(jti_out, jti, JTI_LEN + 1);
+	buf_init(&payload, 64 * 1024);
+	buf_init(&jwt, 128 * 1024);
+	if (signer == NULL || jti[0] == '\0')
 		goto out;
-	if (rand_bytes(raw, sizeof(raw)) != 0)
+	if (payload_text(c, jti_out, &payload) != 0)
 		goto out;
-	b64url_encode(raw, sizeof(raw), jti_out);
-	payload = json_object();
-	if (payload == NULL)
+	if (jws_signer_sign(signer, payload.data, payload.len, &jwt) != 0)
 		goto out;
-	if (c->extra != NULL && json_object_update(payload, (json_t *)(uintptr_t)c->extra) != 0)
-		goto out;
-	/* The registered claims are set last so that extra claims cannot replace them. */
-	if (json_object_set_new(payload, "iss", json_string(c->iss)) != 0 ||
-	    json_object_set_new(payload, "sub", json_string(c->sub)) != 0 ||
-	    json_object_set_new(payload, "aud", json_string(c->aud)) != 0 ||
-	    json_object_set_new(payload, "client_id", json_string(c->client_id)) != 0 ||
-	    json_object_set_new(payload, "iat", json_integer(c->iat)) != 0 ||
-	    json_object_set_new(payload, "nbf", json_integer(c->iat)) != 0 ||
-	    json_object_set_new(payload, "exp", json_integer(c->exp)) != 0 ||
-	    json_object_set_new(payload, "jti", json_string(jti_out)) != 0)
-		goto out;
-	if (c->scope != NULL && c->scope[0] != '\0' &&
-	    json_object_set_new(payload, "scope", json_string(c->scope)) != 0)
-		goto out;
-	if (c->auth_time > 0 &&
-	    json_object_set_new(payload, "auth_time", json_integer(c->auth_time)) != 0)
-		goto out;
-	if (c->act != NULL &&
-	    json_object_set(payload, "act", (json_t *)(uintptr_t)c->act) != 0)
-		goto out;
-	if ((text = json_dumps(payload, JSON_COMPACT)) == NULL)
-		goto out;
-	if (jws_sign_new(key, kid, ACCESS_TOKEN_TYP, text, strlen(text), jwt_out) != 0)
+	if ((*jwt_out = buf_take(&jwt)) == NULL)
 		goto out;
 	rc = 0;
 out:
-	json_decref(payload);
-	free(text);
+	buf_free(&payload);
+	buf_free(&jwt);
 	if (rc != 0)
 		jti_out[0] = '\0';
 	return rc;
@@ -96,7 +115,7 @@ access_token_verify(const struct keyset *ks, const char *token, size_t len, cons
     int64_t now, int64_t leeway, json_t **claims)
 {
 	struct jws jws;
-	EVP_PKEY *key;
+	const struct jws_verifier *key;
 	json_t *payload = NULL, *j;
 	json_error_t jerr;
 	enum token_refusal r;
@@ -104,11 +123,11 @@ access_token_verify(const struct keyset *ks, const char *token, size_t len, cons
 	*claims = NULL;
 	if (jws_parse(token, len, &jws) != 0)
 		return TOKEN_MALFORMED;
-	if (jws.kid == NULL || (key = keyset_find(ks, jws.kid)) == NULL) {
+	if (jws.kid == NULL || (key = keyset_verifier(ks, jws.kid)) == NULL) {
 		r = TOKEN_UNKNOWN_KEY;
 		goto out;
 	}
-	if (jws_verify(&jws, key) != 0) {
+	if (jws_verifier_verify(key, &jws) != 0) {
 		r = TOKEN_BAD_SIGNATURE;
 		goto out;
 	}

@@ -22,11 +22,11 @@ struct access_claims {
 	int64_t exp;
 	int64_t auth_time;        /* 0: no user authentication involved */
 	const json_t *act;        /* RFC 8693 §4.1 actor, or NULL */
-	const json_t *extra;      /* more claims (dev helpers); never override the above */
+	const char *jti;          /* chosen beforehand (stateful grants), or NULL for a new one */
 };
 
 /* Build the claim set, sign it with the key set's signer, header typ at+jwt.
- * *jwt_out is new (free()); jti_out receives the token's jti. */
+ * *jwt_out is new (free()); jti_out receives the token's jti (c->jti, or a new one). */
 int access_token_mint(const struct keyset *ks, const struct access_claims *c, char **jwt_out,
     char jti_out[JTI_LEN + 1]);
 
@@ -44,6 +44,9 @@ enum token_refusal {
 };
 
 const char *token_refusal_name(enum token_refusal r);
+
+/* A new jti (16 random bytes, base64url) into out. 0 or -1. */
+int jti_new(char out[JTI_LEN + 1]);
 
 /* Verify a token we issued: parse, find the key by kid among our published keys
  * (the key decides the algorithm), check the signature, typ at+jwt, iss equal to

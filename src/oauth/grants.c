@@ -103,43 +103,62 @@ pick_resource(const struct grant_env *env, const char *granted, const char *requ
 	return OAUTH_INVALID_TARGET;
 }
 
-/* Mint the access token and, with family_id, a new refresh token in that family.
+/* The access token and, with family_id, a new refresh token in that family (stored
+ * now; the access token's signature then waits for the commit: see mint_deferred).
  * max_ttl (0: none) caps the lifetime; act is the actor chain or NULL. */
 static int
 issue_token(const struct grant_env *env, const char *client_id, const char *sub,
     int64_t auth_time, const struct store_resource *r, const char *scope, const json_t *act,
     int64_t max_ttl, const char *family_id, const char *family_scope, struct token_response *out)
 {
-	struct access_claims c;
+	struct access_claims *c = &out->claims;
 	unsigned char hash[SECRET_HASH_LEN];
 	int64_t ttl = r->ttl > 0 ? r->ttl : env->access_ttl;
 
 	if (max_ttl > 0 && ttl > max_ttl)
 		ttl = max_ttl;
-	memset(&c, 0, sizeof(c));
-	c.act = act;
-	c.iss = env->issuer;
-	c.sub = sub;
-	c.aud = r->uri;
-	c.client_id = client_id;
-	c.scope = scope;
-	c.iat = env->now;
-	c.exp = env->now + ttl;
-	c.auth_time = auth_time;
-	if (access_token_mint(env->keys, &c, &out->access_token, out->jti) != 0)
-		return refuse(out, OAUTH_SERVER_ERROR, "cannot sign");
+	memset(c, 0, sizeof(*c));
+	c->act = act;
+	c->iss = env->issuer;
+	c->sub = sub;
+	c->aud = r->uri;
+	c->client_id = client_id;
+	c->scope = scope;
+	c->iat = env->now;
+	c->exp = env->now + ttl;
+	c->auth_time = auth_time;
+	if (jti_new(out->jti) != 0)
+		return refuse(out, OAUTH_SERVER_ERROR, "no randomness");
+	c->jti = out->jti;
 	out->expires_in = ttl;
 	if ((out->scope = strdup(scope)) == NULL || (out->resource = strdup(r->uri)) == NULL)
 		return refuse(out, OAUTH_SERVER_ERROR, "out of memory");
-	if (family_id == NULL)
+	if (family_id == NULL) {
+		if (access_token_mint(env->keys, c, &out->access_token, out->jti) != 0)
+			return refuse(out, OAUTH_SERVER_ERROR, "cannot sign");
 		return 0;
+	}
 	if ((out->refresh_token = secret_random_new(32)) == NULL)
 		return refuse(out, OAUTH_SERVER_ERROR, "no randomness");
 	secret_hash(out->refresh_token, hash);
 	if (store_refresh_add(env->st, hash, family_id, family_scope, env->now,
-		env->now + env->refresh_ttl, out->jti, c.exp) != STORE_OK ||
-	    store_family_touch(env->st, family_id, env->now + env->refresh_ttl) != STORE_OK)
+		env->now + env->refresh_ttl, out->jti, c->exp) != STORE_OK)
 		return refuse(out, OAUTH_SERVER_ERROR, "cannot store the refresh token");
+	out->deferred = 1;
+	return 0;
+}
+
+/* Sign a stateful grant's access token once its transaction has committed. */
+static int
+mint_deferred(const struct grant_env *env, struct token_response *out, int rc)
+{
+	if (rc != 0 || !out->deferred)
+		return rc;
+	out->deferred = 0;
+	if (access_token_mint(env->keys, &out->claims, &out->access_token, out->jti) != 0) {
+		token_response_clear(out);
+		return refuse(out, OAUTH_SERVER_ERROR, "cannot sign");
+	}
 	return 0;
 }
 
@@ -290,7 +309,7 @@ grant_authorization_code(const struct grant_env *env, const struct store_client 
 	}
 	audit(env, "token.issued", "ok", "authorization_code", client->client_id, user.name, r.uri,
 	    out->jti);
-	rc = finish(env, out, 0);
+	rc = mint_deferred(env, out, finish(env, out, 0));
 out:
 	free(family_id);
 	free(scope);
@@ -376,7 +395,7 @@ grant_refresh(const struct grant_env *env, const struct store_client *client,
 	}
 	audit(env, "token.issued", "ok", "refresh_token", client->client_id, rt.family.user_name,
 	    r.uri, out->jti);
-	rc = finish(env, out, 0);
+	rc = mint_deferred(env, out, finish(env, out, 0));
 	goto out;
 refused:
 	audit(env, "token.refused", "refused", out->error_description, client->client_id,

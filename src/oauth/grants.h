@@ -38,6 +38,11 @@ struct token_response {
 	int64_t expires_in;
 	char jti[JTI_LEN + 1];
 	int exchanged;           /* answer with issued_token_type (RFC 8693) */
+	/* Stateful grants sign after their transaction commits, so that the write lock is
+	 * not held across a signature: the claims wait here (borrowed for the grant's
+	 * duration). */
+	int deferred;
+	struct access_claims claims;
 };
 
 void token_response_clear(struct token_response *r);

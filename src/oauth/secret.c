@@ -3,6 +3,7 @@
 
 #include "oauth/secret.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -22,6 +23,17 @@ secret_random_new(size_t nbytes)
 	out = b64url_encode_new(raw, nbytes);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return out;
+}
+
+char *
+secret_random_id_new(size_t nbytes)
+{
+	char *id;
+
+	/* One draw in 32 starts with '-' or '_': draw again. */
+	while ((id = secret_random_new(nbytes)) != NULL && (id[0] == '-' || id[0] == '_'))
+		free(id);
+	return id;
 }
 
 void

@@ -11,6 +11,10 @@
  * the 256-bit codes and tokens of DESIGN.md §1. */
 char *secret_random_new(size_t nbytes);
 
+/* A random identifier (client ids) like secret_random_new, but starting with a letter
+ * or digit, so that it never reads as an option on a command line. */
+char *secret_random_id_new(size_t nbytes);
+
 /* SHA-256 of a NUL-terminated secret, as stored. */
 void secret_hash(const char *secret, unsigned char out[SECRET_HASH_LEN]);
 

@@ -75,7 +75,9 @@ store_audit_tail(struct store *st, int n, store_audit_fn fn, void *arg)
 int
 store_audit_purge(struct store *st, int64_t older_than, int *deleted)
 {
-	static const char sql[] = "DELETE FROM audit WHERE ts < ?";
+	static const char sql[] =
+	    "DELETE FROM audit WHERE id < coalesce((SELECT id FROM audit WHERE ts >= ?1 "
+	    "ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM audit))";
 	sqlite3_stmt *s = db_stmt(st, sql);
 	int rc;
 

@@ -3,10 +3,12 @@
 
 #include "store/db.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/embedded.h"
@@ -21,8 +23,39 @@ struct stmt_slot {
 
 struct store {
 	sqlite3 *db;
+	int holds_write_lock;
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
+
+/* Frames in the WAL as the last commit of any connection left it. */
+static atomic_int wal_frames;
+
+static int
+on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	atomic_store(&wal_frames, frames);
+	return SQLITE_OK;
+}
+
+/* Writers of this process take turns here before asking SQLite for its write lock. When
+ * two threads race for it, SQLite's busy handler makes the loser sleep for whole
+ * milliseconds; queueing on a mutex costs microseconds. Other processes (the CLI,
+ * another server) still meet the busy handler below. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Busy handler for other processes' locks: short sleeps that grow to 5 ms, up to
+ * BUSY_TIMEOUT_MS in all, instead of SQLite's default steps of up to 100 ms. */
+static int
+on_busy(void *arg, int count)
+{
+	long us = count < 10 ? 100L * (count + 1) : 5000L;
+	struct timespec ts = {0, us * 1000};
+
+	if (count > 10 + BUSY_TIMEOUT_MS / 5)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
 
 sqlite3 *
 db_handle(struct store *st)
@@ -45,6 +78,15 @@ db_map(int rc)
 		return STORE_BUSY;
 	default:
 		return STORE_ERROR;
+	}
+}
+
+static void
+release_write_lock(struct store *st)
+{
+	if (st->holds_write_lock) {
+		st->holds_write_lock = 0;
+		pthread_mutex_unlock(&write_lock);
 	}
 }
 
@@ -87,7 +129,7 @@ store_open(const char *path, const struct store_options *opt, struct store **out
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(st->db, on_busy, NULL);
 	if (exec_simple(st->db, "PRAGMA foreign_keys = ON") != STORE_OK)
 		goto out;
 	if (!memdb && !(opt && opt->readonly)) {
@@ -99,6 +141,10 @@ store_open(const char *path, const struct store_options *opt, struct store **out
 		    strcmp(sync, "FULL") == 0 ? "FULL" : "NORMAL");
 		if (exec_simple(st->db, pragma) != STORE_OK)
 			goto out;
+		if (opt != NULL && opt->manual_checkpoint) {
+			sqlite3_wal_autocheckpoint(st->db, 0);
+			sqlite3_wal_hook(st->db, on_wal_commit, NULL);
+		}
 	}
 	*out = st;
 	st = NULL;
@@ -115,6 +161,7 @@ store_close(struct store *st)
 
 	if (st == NULL)
 		return;
+	release_write_lock(st);
 	for (i = 0; i < STMT_CACHE_SIZE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_close_v2(st->db);
@@ -198,8 +245,13 @@ db_col_dup(sqlite3_stmt *stmt, int col, int *oom)
 int
 store_begin(struct store *st)
 {
-	int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	int rc;
 
+	pthread_mutex_lock(&write_lock);
+	st->holds_write_lock = 1;
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		release_write_lock(st);
 	return db_map(rc);
 }
 
@@ -212,6 +264,7 @@ store_commit(struct store *st)
 		store_rollback(st);
 		return db_map(rc) == STORE_OK ? STORE_ERROR : db_map(rc);
 	}
+	release_write_lock(st);
 	return STORE_OK;
 }
 
@@ -220,6 +273,23 @@ store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	release_write_lock(st);
+}
+
+int
+store_checkpoint(struct store *st, int min_frames)
+{
+	int log = 0, done = 0;
+
+	if (atomic_load(&wal_frames) < min_frames)
+		return 0;
+	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+	    SQLITE_OK)
+		return 0;
+	/* A later commit will report the WAL's new length (it restarts once fully
+	 * checkpointed); until then count what is left. */
+	atomic_store(&wal_frames, log - done);
+	return 1;
 }
 
 int

@@ -24,15 +24,22 @@ int
 store_purge(struct store *st, int64_t now, int64_t audit_before, struct store_purge_counts *out)
 {
 	static const char codes[] = "DELETE FROM auth_codes WHERE expires_at < ?";
-	/* A family goes when every token in it has expired; its refresh tokens and
-	 * the access tokens issued beside them go with it (ON DELETE CASCADE). */
-	static const char families[] = "DELETE FROM token_families WHERE expires_at < ?";
+	/* A family goes when every token in it has expired (refreshing does not touch the
+	 * family row, to keep a refresh to one page less); its refresh tokens go with it
+	 * (ON DELETE CASCADE). */
+	static const char families[] =
+	    "DELETE FROM token_families WHERE expires_at < ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM refresh_tokens r WHERE r.family_id = token_families.family_id "
+	    "AND r.expires_at >= ?1)";
 	static const char jtis[] = "DELETE FROM revoked_jtis WHERE expires_at < ?";
 	static const char sessions[] = "DELETE FROM sessions WHERE expires_at < ?";
 	static const char keys[] =
 	    "DELETE FROM keys WHERE state = 'retired' AND delete_after IS NOT NULL "
 	    "AND delete_after <= ?";
-	static const char audit[] = "DELETE FROM audit WHERE ts < ?";
+	/* Rows are appended in time order: everything before the first recent row. */
+	static const char audit[] =
+	    "DELETE FROM audit WHERE id < coalesce((SELECT id FROM audit WHERE ts >= ?1 "
+	    "ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM audit))";
 	static const char regtokens[] = "DELETE FROM registration_tokens WHERE expires_at < ?";
 	static const char consents[] = "DELETE FROM consents WHERE expires_at < ?";
 	int rc;

@@ -28,6 +28,7 @@ struct store_options {
 	const char *synchronous; /* "NORMAL" (default) or "FULL" */
 	int create;              /* create the file when missing */
 	int readonly;
+	int manual_checkpoint;   /* leave WAL checkpoints to store_checkpoint (servers) */
 };
 
 /* A path for a process-private in-memory database that several connections (one
@@ -60,6 +61,11 @@ int store_setting_set(struct store *st, const char *key, const char *value);
 
 /* Online backup to a new file, safe while other connections write. */
 int store_backup(struct store *st, const char *dest_path);
+
+/* A passive WAL checkpoint when the WAL has grown past min_frames since the last one,
+ * run by one background thread so that no request's commit pays for copying the WAL
+ * back into the database. 1 when one ran, 0 when not needed. */
+int store_checkpoint(struct store *st, int min_frames);
 
 /* Cheap liveness check of the connection (SELECT 1). */
 int store_ping(struct store *st);
@@ -243,7 +249,6 @@ int store_family_add(struct store *st, const struct store_family *f);
 /* Revoke a family: its refresh tokens stop working and the access tokens issued
  * beside them are added to the revoked jtis. */
 int store_family_revoke(struct store *st, const char *family_id, int64_t now, const char *reason);
-int store_family_touch(struct store *st, const char *family_id, int64_t expires_at);
 int store_refresh_add(struct store *st, const unsigned char *hash, const char *family_id,
     const char *scope, int64_t issued_at, int64_t expires_at, const char *access_jti,
     int64_t access_expires_at);

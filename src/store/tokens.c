@@ -81,20 +81,6 @@ store_family_revoke(struct store *st, const char *family_id, int64_t now, const 
 }
 
 int
-store_family_touch(struct store *st, const char *family_id, int64_t expires_at)
-{
-	static const char sql[] =
-	    "UPDATE token_families SET expires_at = max(expires_at, ?) WHERE family_id = ?";
-	sqlite3_stmt *s = db_stmt(st, sql);
-
-	if (s == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, expires_at);
-	sqlite3_bind_text(s, 2, family_id, -1, SQLITE_STATIC);
-	return db_exec_stmt(s);
-}
-
-int
 store_refresh_add(struct store *st, const unsigned char *hash, const char *family_id,
     const char *scope, int64_t issued_at, int64_t expires_at, const char *access_jti,
     int64_t access_expires_at)

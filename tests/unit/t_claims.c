@@ -17,7 +17,7 @@ static struct master_key mk;
 static struct keyset *
 fresh_keyset(enum jws_alg alg)
 {
-	struct store_options opt = {"NORMAL", 1, 0};
+	struct store_options opt = {.synchronous = "NORMAL", .create = 1};
 	struct keyset *ks = NULL;
 	char *path = store_memory_path_new();
 

@@ -74,7 +74,7 @@ jti_revoked(const char *jti)
 static void
 setup(void)
 {
-	struct store_options opt = {"NORMAL", 1, 0};
+	struct store_options opt = {.synchronous = "NORMAL", .create = 1};
 	struct master_key mk;
 	struct store_resource r;
 	char *path = store_memory_path_new();

@@ -104,7 +104,7 @@ master_files(void)
 static void
 lifecycle(void)
 {
-	struct store_options opt = {"NORMAL", 1, 0};
+	struct store_options opt = {.synchronous = "NORMAL", .create = 1};
 	struct rotate_policy p = {.alg = JWS_ALG_ES256, .jwks_max_age = 100, .max_token_ttl = 600};
 	struct master_key mk, mk2;
 	struct store *st = NULL;
@@ -273,7 +273,7 @@ slurp(const char *path, size_t *len)
 static void
 no_clear_private_key_on_disk(void)
 {
-	struct store_options opt = {"NORMAL", 1, 0};
+	struct store_options opt = {.synchronous = "NORMAL", .create = 1};
 	struct master_key mk;
 	struct scalars sc;
 	char path[] = "/tmp/t_keyfile_XXXXXX", side[64];

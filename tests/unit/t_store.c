@@ -32,7 +32,7 @@ count_edges(const char *from, const char *to, const char *scopes, void *arg)
 int
 main(void)
 {
-	struct store_options opt = {"NORMAL", 1, 0};
+	struct store_options opt = {.synchronous = "NORMAL", .create = 1};
 	struct store *st = NULL, *st2 = NULL;
 	struct store_user u;
 	struct store_resource r, got;
