@@ -100,7 +100,7 @@ client_authenticate(struct request *req, const struct form *f, unsigned int flag
 		r = fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
 		goto out;
 	}
-	rc = store_client_get(st, id, out);
+	rc = store_client_get_lite(st, id, out);
 	if (rc != STORE_OK) {
 		r = fail(req, result, rc == STORE_NOTFOUND ? OAUTH_INVALID_CLIENT
 							   : OAUTH_TEMPORARILY_UNAVAILABLE,

@@ -425,7 +425,7 @@ grant_client_credentials(const struct grant_env *env, const struct store_client 
 	struct store_resource r;
 	const char *want = resource, *granted;
 	enum oauth_error e;
-	int rc = -1;
+	int allowed = 0, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
@@ -434,12 +434,13 @@ grant_client_credentials(const struct grant_env *env, const struct store_client 
 	if (want == NULL)
 		return refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, NULL,
 		    "resource is required (RFC 8707)");
-	if ((e = registry_resource_find(env->st, want, env->auto_register, env->now, &r)) != OAUTH_OK)
+	/* One lookup for the resource and the client's right to it (the hot path). */
+	if ((e = registry_resource_for_client(env->st, want, client->id, env->auto_register,
+		 env->now, &r, &allowed)) != OAUTH_OK)
 		return refuse_stateless(env, out, e, client->client_id, NULL, NULL,
 		    "unknown or malformed resource");
 	/* The mock issuer's seeded client may ask for any resource; others only for theirs. */
-	if (strcmp(client->origin ? client->origin : "", "dev") != 0 &&
-	    store_client_resource_allowed(env->st, client->id, r.id) != STORE_OK) {
+	if (strcmp(client->origin ? client->origin : "", "dev") != 0 && !allowed) {
 		rc = refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, r.uri,
 		    "this client may not get tokens for that resource");
 		goto out;

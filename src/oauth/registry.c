@@ -49,6 +49,31 @@ registry_resource_find(struct store *st, const char *uri, int auto_register, int
 	return e;
 }
 
+enum oauth_error
+registry_resource_for_client(struct store *st, const char *uri, int64_t client,
+    int auto_register, int64_t now, struct store_resource *out, int *allowed)
+{
+	enum oauth_error e;
+	char *key = NULL;
+	int rc;
+
+	*allowed = 0;
+	memset(out, 0, sizeof(*out));
+	if (uri == NULL || resource_normalize(uri, strlen(uri), NULL, &key) != 0)
+		return OAUTH_INVALID_TARGET;
+	rc = store_resource_for_client(st, key, client, out, allowed);
+	free(key);
+	if (rc == STORE_OK)
+		return OAUTH_OK;
+	if (rc != STORE_NOTFOUND || !auto_register)
+		return rc == STORE_NOTFOUND ? OAUTH_INVALID_TARGET : OAUTH_SERVER_ERROR;
+	/* Dev mode: register it, as registry_resource_find does. */
+	if ((e = registry_resource_find(st, uri, 1, now, out)) != OAUTH_OK)
+		return e;
+	*allowed = store_client_resource_allowed(st, client, out->id) == STORE_OK;
+	return OAUTH_OK;
+}
+
 int
 registry_scope_allowed(const struct store_resource *r, const char *scope)
 {

@@ -16,6 +16,11 @@
 enum oauth_error registry_resource_find(struct store *st, const char *uri, int auto_register,
     int64_t now, struct store_resource *out);
 
+/* registry_resource_find, also telling whether client may get client_credentials
+ * tokens for the resource, in one lookup when the resource exists. */
+enum oauth_error registry_resource_for_client(struct store *st, const char *uri, int64_t client,
+    int auto_register, int64_t now, struct store_resource *out, int *allowed);
+
 /* Does r allow every token of scope? */
 int registry_scope_allowed(const struct store_resource *r, const char *scope);
 

@@ -1,4 +1,4 @@
-/* Direct-mapped cache of HMAC(process key, client_id, secret) per client. */
+/* Direct-mapped cache of SHA-256(process key, client_id, secret) per client. */
 #include "config.h"
 
 #include "oauth/secret_cache.h"
@@ -14,11 +14,13 @@
 #include "util/rand.h"
 
 #define MAC_LEN 32
+#define ID_MAX 128     /* longer client ids are not cached (they are URLs of public clients) */
+#define HASH_MAX 160   /* an argon2id PHC string with our parameters is about 97 */
 
 struct slot {
-	unsigned char id_mac[MAC_LEN];     /* HMAC of the client_id: which client */
-	unsigned char hash_digest[32];     /* SHA-256 of the stored argon2 string */
-	unsigned char secret_mac[MAC_LEN]; /* HMAC of client_id || 0 || secret */
+	char client_id[ID_MAX + 1];
+	char stored_hash[HASH_MAX + 1]; /* the argon2 hash the secret was verified against */
+	unsigned char secret_mac[MAC_LEN];
 	int used;
 };
 
@@ -62,63 +64,64 @@ secret_cache_free(struct secret_cache *c)
 	free(c);
 }
 
-/* Keyed hash SHA-256(key || len(a) || len(b) || a || b): the lengths keep ("ab", "c")
- * and ("a", "bc") apart, and the output never leaves the process. */
-static void
-mac2(const struct secret_cache *c, const char *a, const char *b, unsigned char *out)
+/* Keyed hash SHA-256(key || len(id) || len(secret) || id || secret): the lengths keep
+ * ("ab", "c") and ("a", "bc") apart, and the output never leaves the process. */
+static int
+secret_mac(const struct secret_cache *c, const char *id, const char *secret, unsigned char *out)
 {
-	uint64_t lens[2] = {strlen(a), b ? strlen(b) : 0};
+	uint64_t lens[2] = {strlen(id), strlen(secret)};
 	unsigned int len = MAC_LEN;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
 
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, c->md, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, c->key, sizeof(c->key)) != 1 ||
-	    EVP_DigestUpdate(ctx, lens, sizeof(lens)) != 1 ||
-	    EVP_DigestUpdate(ctx, a, lens[0]) != 1 ||
-	    (lens[1] > 0 && EVP_DigestUpdate(ctx, b, lens[1]) != 1) ||
-	    EVP_DigestFinal_ex(ctx, out, &len) != 1)
-		memset(out, 0, MAC_LEN); /* an all-zero MAC never matches a stored one */
+	ok = ctx != NULL && EVP_DigestInit_ex(ctx, c->md, NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, c->key, sizeof(c->key)) == 1 &&
+	    EVP_DigestUpdate(ctx, lens, sizeof(lens)) == 1 &&
+	    EVP_DigestUpdate(ctx, id, lens[0]) == 1 && EVP_DigestUpdate(ctx, secret, lens[1]) == 1 &&
+	    EVP_DigestFinal_ex(ctx, out, &len) == 1;
 	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
 }
 
-static void
-digest(const struct secret_cache *c, const char *s, unsigned char *out)
-{
-	unsigned int len = 32;
-
-	if (EVP_Digest(s, strlen(s), out, &len, c->md, NULL) != 1)
-		memset(out, 0, 32);
-}
-
+/* Which slot a client uses: not a secret, so a plain FNV-1a of the id does. */
 static struct slot *
-slot_for(struct secret_cache *c, const unsigned char *id_mac)
+slot_for(struct secret_cache *c, const char *client_id)
 {
-	uint64_t h;
+	uint64_t h = 1469598103934665603ULL;
 
-	memcpy(&h, id_mac, sizeof(h));
+	for (; *client_id != '\0'; client_id++) {
+		h ^= (unsigned char)*client_id;
+		h *= 1099511628211ULL;
+	}
 	return &c->slots[h % c->nslots];
+}
+
+static int
+cacheable(const struct secret_cache *c, const char *client_id, const char *stored_hash,
+    const char *secret)
+{
+	return c != NULL && client_id != NULL && stored_hash != NULL && secret != NULL &&
+	    strlen(client_id) <= ID_MAX && strlen(stored_hash) <= HASH_MAX;
 }
 
 int
 secret_cache_check(struct secret_cache *c, const char *client_id, const char *stored_hash,
     const char *secret)
 {
-	unsigned char id_mac[MAC_LEN], secret_mac[MAC_LEN], hdigest[32];
+	unsigned char mac[MAC_LEN];
 	struct slot *s;
 	int hit;
 
-	if (c == NULL || client_id == NULL || stored_hash == NULL || secret == NULL)
+	if (!cacheable(c, client_id, stored_hash, secret) || secret_mac(c, client_id, secret, mac) != 0)
 		return 0;
-	mac2(c, client_id, NULL, id_mac);
-	mac2(c, client_id, secret, secret_mac);
-	digest(c, stored_hash, hdigest);
 	pthread_mutex_lock(&c->lock);
-	s = slot_for(c, id_mac);
-	hit = s->used && CRYPTO_memcmp(s->id_mac, id_mac, MAC_LEN) == 0 &&
-	    CRYPTO_memcmp(s->hash_digest, hdigest, sizeof(hdigest)) == 0 &&
-	    CRYPTO_memcmp(s->secret_mac, secret_mac, MAC_LEN) == 0;
+	s = slot_for(c, client_id);
+	/* A changed stored hash (a new secret, a re-created client) is a miss. */
+	hit = s->used && strcmp(s->client_id, client_id) == 0 &&
+	    strcmp(s->stored_hash, stored_hash) == 0 &&
+	    CRYPTO_memcmp(s->secret_mac, mac, MAC_LEN) == 0;
 	pthread_mutex_unlock(&c->lock);
-	OPENSSL_cleanse(secret_mac, sizeof(secret_mac));
+	OPENSSL_cleanse(mac, sizeof(mac));
 	return hit;
 }
 
@@ -126,36 +129,31 @@ void
 secret_cache_put(struct secret_cache *c, const char *client_id, const char *stored_hash,
     const char *secret)
 {
-	unsigned char id_mac[MAC_LEN], secret_mac[MAC_LEN], hdigest[32];
+	unsigned char mac[MAC_LEN];
 	struct slot *s;
 
-	if (c == NULL || client_id == NULL || stored_hash == NULL || secret == NULL)
+	if (!cacheable(c, client_id, stored_hash, secret) || secret_mac(c, client_id, secret, mac) != 0)
 		return;
-	mac2(c, client_id, NULL, id_mac);
-	mac2(c, client_id, secret, secret_mac);
-	digest(c, stored_hash, hdigest);
 	pthread_mutex_lock(&c->lock);
-	s = slot_for(c, id_mac);
-	memcpy(s->id_mac, id_mac, MAC_LEN);
-	memcpy(s->hash_digest, hdigest, sizeof(hdigest));
-	memcpy(s->secret_mac, secret_mac, MAC_LEN);
+	s = slot_for(c, client_id);
+	memcpy(s->client_id, client_id, strlen(client_id) + 1);
+	memcpy(s->stored_hash, stored_hash, strlen(stored_hash) + 1);
+	memcpy(s->secret_mac, mac, MAC_LEN);
 	s->used = 1;
 	pthread_mutex_unlock(&c->lock);
-	OPENSSL_cleanse(secret_mac, sizeof(secret_mac));
+	OPENSSL_cleanse(mac, sizeof(mac));
 }
 
 void
 secret_cache_forget(struct secret_cache *c, const char *client_id)
 {
-	unsigned char id_mac[MAC_LEN];
 	struct slot *s;
 
-	if (c == NULL || client_id == NULL)
+	if (c == NULL || client_id == NULL || strlen(client_id) > ID_MAX)
 		return;
-	mac2(c, client_id, NULL, id_mac);
 	pthread_mutex_lock(&c->lock);
-	s = slot_for(c, id_mac);
-	if (s->used && CRYPTO_memcmp(s->id_mac, id_mac, MAC_LEN) == 0)
+	s = slot_for(c, client_id);
+	if (s->used && strcmp(s->client_id, client_id) == 0)
 		memset(s, 0, sizeof(*s));
 	pthread_mutex_unlock(&c->lock);
 }

@@ -168,6 +168,18 @@ store_client_get(struct store *st, const char *client_id, struct store_client *o
 }
 
 int
+store_client_get_lite(struct store *st, const char *client_id, struct store_client *out)
+{
+	static const char sql[] = "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = ?";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	memset(out, 0, sizeof(*out));
+	if (s != NULL)
+		sqlite3_bind_text(s, 1, client_id, -1, SQLITE_STATIC);
+	return db_one(s, client_row, out);
+}
+
+int
 store_client_remove(struct store *st, const char *client_id)
 {
 	static const char sql[] = "DELETE FROM clients WHERE client_id = ?";

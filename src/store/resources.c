@@ -92,6 +92,39 @@ store_resource_get(struct store *st, int64_t id, struct store_resource *out)
 	return db_one(s, resource_row, out);
 }
 
+struct resource_allowed {
+	struct store_resource *r;
+	int *allowed;
+};
+
+static int
+resource_allowed_row(sqlite3_stmt *s, void *arg)
+{
+	struct resource_allowed *ra = arg;
+
+	*ra->allowed = sqlite3_column_int(s, 8);
+	return resource_row(s, ra->r);
+}
+
+int
+store_resource_for_client(struct store *st, const char *uri_key, int64_t client,
+    struct store_resource *out, int *allowed)
+{
+	static const char sql[] =
+	    "SELECT " RESOURCE_COLS ", EXISTS(SELECT 1 FROM client_resources cr "
+	    "WHERE cr.client = ?2 AND cr.resource = resources.id) FROM resources WHERE uri_key = ?1";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	struct resource_allowed ra = {out, allowed};
+
+	memset(out, 0, sizeof(*out));
+	*allowed = 0;
+	if (s != NULL) {
+		sqlite3_bind_text(s, 1, uri_key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, client);
+	}
+	return db_one(s, resource_allowed_row, &ra);
+}
+
 int
 store_resource_remove(struct store *st, const char *uri_key)
 {

@@ -155,6 +155,8 @@ void store_client_clear(struct store_client *c);
 /* Insert the client row and its redirect URIs. */
 int store_client_add(struct store *st, const struct store_client *c, int64_t *id);
 int store_client_get(struct store *st, const char *client_id, struct store_client *out);
+/* The same without the redirect URIs (the token endpoint never needs them). */
+int store_client_get_lite(struct store *st, const char *client_id, struct store_client *out);
 int store_client_remove(struct store *st, const char *client_id);
 int store_client_set_secret(struct store *st, const char *client_id, const char *secret_hash,
     int64_t now);
@@ -165,6 +167,10 @@ int store_client_put_cimd(struct store *st, const struct store_client *c);
 int store_client_resource_add(struct store *st, int64_t client, int64_t resource);
 /* STORE_OK when the client may get client_credentials tokens for resource. */
 int store_client_resource_allowed(struct store *st, int64_t client, int64_t resource);
+/* The resource with this match key and, in the same lookup, whether the client may get
+ * client_credentials tokens for it (*allowed). */
+int store_resource_for_client(struct store *st, const char *uri_key, int64_t client,
+    struct store_resource *out, int *allowed);
 /* Space-separated URIs of the client's client_credentials resources (new string). */
 int store_client_resources_new(struct store *st, int64_t client, char **uris);
 typedef int (*store_client_fn)(const struct store_client *c, void *arg);
