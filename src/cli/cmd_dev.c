@@ -319,6 +319,9 @@ cmd_dev(struct cli *c, int argc, char **argv)
 	log_info("mcp-authd dev listening on %s", issuer);
 	serve_notify("READY=1");
 	rc = serve_wait(&app, NULL) == 0 ? EXIT_OK : EXIT_USER;
+	/* In-flight requests finish with the worker pools still running, then the
+	 * pools stop (they may hold suspended connections), then the threads. */
+	server_drain(srv, 10000);
 	app_quiesce(&app);
 	server_stop(srv);
 out:

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "http/endpoints.h"
+#include "http/metrics.h"
 #include "http/pages.h"
 #include "util/workpool.h"
 
@@ -233,6 +235,7 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 		return -1;
 	}
 	app->https = strncmp(app->issuer, "https://", 8) == 0;
+	app->started_at = (int64_t)time(NULL);
 	if (pages_load(app, err, errlen) != 0)
 		return -1;
 	if (workpool_start((unsigned int)cfg->hash_workers, 1024, &app->hashpool) != 0 ||
@@ -289,6 +292,7 @@ app_free(struct app *app)
 	workpool_free(app->hashpool);
 	workpool_free(app->fetchpool);
 	ratelimit_free(app->register_limit);
+	metrics_free(app->metrics);
 	secret_cache_free(app->secrets);
 	audit_sink_close(app->audit);
 	for (i = 0; i < sizeof(app->templates) / sizeof(app->templates[0]); i++)

@@ -42,6 +42,9 @@ struct app {
 	char *templates[3];         /* login, consent, error */
 	int https;                  /* issuer is https: __Host- cookies, Secure */
 	int64_t last_purge;
+	int64_t started_at;
+	struct metrics *metrics;    /* created by the server with its routing table */
+	volatile int stopping;      /* finishing in-flight requests: close connections */
 	struct MHD_Response *jwks_resp;
 	struct MHD_Response *metadata_resp;
 	char *metadata_json;

@@ -11,6 +11,7 @@ enum MHD_Result ep_metadata(struct request *req);
 enum MHD_Result ep_jwks(struct request *req);
 enum MHD_Result ep_healthz(struct request *req);
 enum MHD_Result ep_readyz(struct request *req);
+enum MHD_Result ep_metrics(struct request *req);
 
 /* ep_authorize.c: the authorization endpoint (login, consent, code). */
 enum MHD_Result ep_authorize(struct request *req);

@@ -3,10 +3,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "http/endpoints.h"
+#include "http/metrics.h"
 #include "http/reply.h"
 #include "util/log.h"
 
@@ -94,9 +96,35 @@ out:
 }
 
 static enum MHD_Result
+serve_copy_jwks(struct request *req)
+{
+	struct keyset *ks = app_keys(req->app);
+	const char *text;
+	size_t len;
+	enum MHD_Result r;
+
+	if (ks == NULL)
+		return reply_error_status(req, 503, "temporarily_unavailable", "no keys");
+	text = keyset_jwks(ks, &len);
+	r = reply_json_text(req, MHD_HTTP_OK, text, len, REPLY_CORS);
+	keyset_unref(ks);
+	return r;
+}
+
+static enum MHD_Result
 serve_cached(struct request *req, struct MHD_Response **slot)
 {
-	enum MHD_Result r = app_queue_cached(req->app, req->conn, slot);
+	enum MHD_Result r;
+
+	/* The cached responses are shared: while stopping, answer with a copy that
+	 * closes the connection. */
+	if (req->app->stopping) {
+		return slot == &req->app->jwks_resp ? serve_copy_jwks(req)
+						    : reply_json_text(req, MHD_HTTP_OK,
+							  req->app->metadata_json, req->app->metadata_len,
+							  REPLY_CORS);
+	}
+	r = app_queue_cached(req->app, req->conn, slot);
 
 	req->status = MHD_HTTP_OK;
 	req->responded = 1;
@@ -140,4 +168,29 @@ ep_readyz(struct request *req)
 		return reply_error_status(req, MHD_HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
 		    "database unreachable or no active signing key");
 	return reply_json_text(req, MHD_HTTP_OK, ok, sizeof(ok) - 1, REPLY_NO_STORE);
+}
+
+enum MHD_Result
+ep_metrics(struct request *req)
+{
+	struct store *st = app_store(req->app);
+	struct keyset *ks = app_keys(req->app);
+	int64_t now = (int64_t)time(NULL), bytes = 0, activated;
+	enum MHD_Result r;
+	struct buf b;
+
+	activated = ks != NULL ? keyset_signer_activated_at(ks) : 0;
+	keyset_unref(ks);
+	if (st != NULL)
+		store_size(st, &bytes);
+	buf_init(&b, 1024 * 1024);
+	if (metrics_render(req->app->metrics, &b, activated > 0 ? now - activated : 0, bytes,
+		now - req->app->started_at) != 0) {
+		buf_free(&b);
+		return reply_error_status(req, 500, "server_error", "cannot render metrics");
+	}
+	r = reply_text(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len,
+	    REPLY_NO_STORE);
+	buf_free(&b);
+	return r;
 }

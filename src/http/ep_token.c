@@ -9,6 +9,7 @@
 
 #include "http/clientauth.h"
 #include "http/endpoints.h"
+#include "http/metrics.h"
 #include "http/reply.h"
 #include "oauth/grants.h"
 #include "oauth/scope.h"
@@ -150,10 +151,13 @@ ep_token(struct request *req)
 		x.scope = params[1];
 		rc = grant_token_exchange(&env, &client, &x, &t);
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		metrics_refusal(req->app->metrics, grant, oauth_error_name(t.error));
 		result = reply_oauth_error(req, t.error, t.error_description);
-	else
+	} else {
+		metrics_token(req->app->metrics, grant, t.resource);
 		result = reply_tokens(req, &t);
+	}
 out:
 	token_response_clear(&t);
 	keyset_unref(ks);

@@ -30,6 +30,10 @@ reply_queue(struct request *req, unsigned int status, struct MHD_Response *resp)
 		return MHD_NO;
 	for (i = 0; i < req->n_set_cookie; i++)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie[i]);
+	/* Shutting down: this answer is the connection's last, so that keep-alive clients
+	 * let go and the server can stop without cutting anyone off. */
+	if (req->app->stopping)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	r = MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	req->status = status;

@@ -16,6 +16,7 @@
 
 #include "http/async.h"
 #include "http/endpoints.h"
+#include "http/metrics.h"
 #include "http/reply.h"
 #include "util/log.h"
 
@@ -33,6 +34,7 @@ enum {
 };
 
 struct route {
+	const char *name;      /* the endpoint label of the metrics */
 	const char *path;
 	unsigned int methods;
 	unsigned int flags;
@@ -40,26 +42,27 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{"/.well-known/oauth-authorization-server", M_GET, ROUTE_CORS, ep_metadata},
-	{"/.well-known/openid-configuration", M_GET, ROUTE_CORS, ep_metadata},
-	{"/jwks.json", M_GET, ROUTE_CORS, ep_jwks},
-	{"/authorize", M_GET | M_POST, 0, ep_authorize},
-	{"/token", M_POST, ROUTE_CORS, ep_token},
-	{"/revoke", M_POST, ROUTE_CORS, ep_revoke},
-	{"/register", M_POST, ROUTE_CORS, ep_register},
-	{"/introspect", M_POST, 0, ep_introspect},
-	{"/dev/token", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_token},
-	{"/dev/bad-token", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_bad_token},
-	{"/healthz", M_GET, 0, ep_healthz},
-	{"/readyz", M_GET, 0, ep_readyz},
+	{"metadata", "/.well-known/oauth-authorization-server", M_GET, ROUTE_CORS, ep_metadata},
+	{"openid-configuration", "/.well-known/openid-configuration", M_GET, ROUTE_CORS, ep_metadata},
+	{"jwks", "/jwks.json", M_GET, ROUTE_CORS, ep_jwks},
+	{"authorize", "/authorize", M_GET | M_POST, 0, ep_authorize},
+	{"token", "/token", M_POST, ROUTE_CORS, ep_token},
+	{"revoke", "/revoke", M_POST, ROUTE_CORS, ep_revoke},
+	{"register", "/register", M_POST, ROUTE_CORS, ep_register},
+	{"introspect", "/introspect", M_POST, 0, ep_introspect},
+	{"dev_token", "/dev/token", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_token},
+	{"dev_bad_token", "/dev/bad-token", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_bad_token},
+	{"healthz", "/healthz", M_GET, 0, ep_healthz},
+	{"readyz", "/readyz", M_GET, 0, ep_readyz},
+	{"metrics", "/metrics", M_GET, 0, ep_metrics},
 };
 
 /* RFC 8414 §3.1 inserts the well-known segment before the issuer's path:
  * https://h/.well-known/oauth-authorization-server/tenant. These two are matched
  * against the whole request path when the issuer has a path. */
 static const struct route inserted_routes[] = {
-	{"/.well-known/oauth-authorization-server", M_GET, ROUTE_CORS | ROUTE_ROOT, ep_metadata},
-	{"/.well-known/openid-configuration", M_GET, ROUTE_CORS | ROUTE_ROOT, ep_metadata},
+	{"metadata", "/.well-known/oauth-authorization-server", M_GET, ROUTE_CORS | ROUTE_ROOT, ep_metadata},
+	{"openid-configuration", "/.well-known/openid-configuration", M_GET, ROUTE_CORS | ROUTE_ROOT, ep_metadata},
 };
 
 struct server {
@@ -326,6 +329,26 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 	return dispatch(req);
 }
 
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* The metrics index of a route: its place in routes[]; the path-inserted forms count
+ * as the endpoint they serve. */
+static unsigned int
+route_index(const struct route *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return NROUTES;
+	if (r >= routes && r < routes + NROUTES)
+		return (unsigned int)(r - routes);
+	for (i = 0; i < NROUTES; i++) {
+		if (strcmp(routes[i].name, r->name) == 0)
+			return (unsigned int)i;
+	}
+	return NROUTES;
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
@@ -334,6 +357,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (req == NULL)
 		return;
+	metrics_request(req->app->metrics, route_index(req->route), req->status,
+	    now_us() - req->started_us);
 	/* Only the path is logged: queries may carry codes or state. */
 	log_info("%s %s %u %.1fms %s%s%s", req->method, req->path, req->status,
 	    (double)(now_us() - req->started_us) / 1000.0, req->remote_addr,
@@ -435,6 +460,17 @@ server_start(struct app *app, const char *listen, int listen_fd, unsigned int th
 		snprintf(err, errlen, "bad listen address '%s' (want ADDR:PORT)", listen);
 		return -1;
 	}
+	if (app->metrics == NULL) {
+		static const char *names[NROUTES];
+		size_t i;
+
+		for (i = 0; i < NROUTES; i++)
+			names[i] = routes[i].name;
+		if (metrics_new((unsigned int)NROUTES, names, &app->metrics) != 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -445,8 +481,9 @@ server_start(struct app *app, const char *listen, int listen_fd, unsigned int th
 		return -1;
 	}
 	srv->app = app;
+	/* MHD_USE_ITC lets a thread pool stop accepting while it finishes (quiesce). */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	/* Either a socket we were handed or an address to bind. */
 	memset(sock_opt, 0, sizeof(sock_opt));
 	if (listen_fd >= 0) {
@@ -485,6 +522,24 @@ uint16_t
 server_port(const struct server *srv)
 {
 	return srv->port;
+}
+
+void
+server_drain(struct server *srv, int grace_ms)
+{
+	const union MHD_DaemonInfo *info;
+	int waited;
+
+	if (srv == NULL)
+		return;
+	srv->app->stopping = 1;
+	MHD_quiesce_daemon(srv->daemon);
+	for (waited = 0; waited < grace_ms; waited += 10) {
+		info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (info == NULL || info->num_connections == 0)
+			break;
+		usleep(10 * 1000);
+	}
 }
 
 void

@@ -22,7 +22,11 @@ int server_listen_loopback(uint16_t port, uint16_t *bound);
 /* The port actually bound. */
 uint16_t server_port(const struct server *srv);
 
-/* Stop accepting, finish in-flight requests, join the threads; accepts NULL. */
+/* Stop accepting and let in-flight requests finish, for at most grace_ms (with
+ * app->stopping set, every answer closes its connection). */
+void server_drain(struct server *srv, int grace_ms);
+
+/* Close what is left, join the threads, free; accepts NULL. */
 void server_stop(struct server *srv);
 
 #endif

@@ -757,6 +757,12 @@ keyset_jwks(const struct keyset *ks, size_t *len)
 }
 
 int64_t
+keyset_signer_activated_at(const struct keyset *ks)
+{
+	return ks->signer < ks->n ? ks->v[ks->signer].activated_at : 0;
+}
+
+int64_t
 keyset_version(const struct keyset *ks)
 {
 	return ks->version;

@@ -125,6 +125,9 @@ EVP_PKEY *keyset_find(const struct keyset *ks, const char *kid);
 /* The rendered JWKS document {"keys":[...]}: active, next, retired. Borrowed. */
 const char *keyset_jwks(const struct keyset *ks, size_t *len);
 
+/* When the signing key became active (0 when there is none). */
+int64_t keyset_signer_activated_at(const struct keyset *ks);
+
 /* The keys version the set was loaded at. */
 int64_t keyset_version(const struct keyset *ks);
 

@@ -293,6 +293,16 @@ store_checkpoint(struct store *st, int min_frames)
 }
 
 int
+store_size(struct store *st, int64_t *bytes)
+{
+	static const char sql[] =
+	    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
+
+	*bytes = 0;
+	return db_one(db_stmt(st, sql), db_row_int64, bytes);
+}
+
+int
 store_ping(struct store *st)
 {
 	static const char sql[] = "SELECT 1";

@@ -67,6 +67,9 @@ int store_backup(struct store *st, const char *dest_path);
  * back into the database. 1 when one ran, 0 when not needed. */
 int store_checkpoint(struct store *st, int min_frames);
 
+/* The database's size in bytes (pages times page size). */
+int store_size(struct store *st, int64_t *bytes);
+
 /* Cheap liveness check of the connection (SELECT 1). */
 int store_ping(struct store *st);
 
