@@ -61,6 +61,21 @@ grant_env_init(struct request *req, struct grant_env *env, const struct keyset *
 	env->audit = req->app->audit;
 }
 
+/* A metrics label for a grant_type: one of a fixed set, whatever the client sent. */
+static const char *
+grant_label(const char *grant)
+{
+	static const char *const known[] = {"authorization_code", "refresh_token",
+	    "client_credentials", GRANT_TYPE_TOKEN_EXCHANGE, NULL};
+	int i;
+
+	for (i = 0; grant != NULL && known[i] != NULL; i++) {
+		if (strcmp(grant, known[i]) == 0)
+			return known[i];
+	}
+	return grant == NULL ? "none" : "unsupported";
+}
+
 enum MHD_Result
 ep_token(struct request *req)
 {
@@ -78,6 +93,7 @@ ep_token(struct request *req)
 	unsigned int auth_flags = 0;
 
 	memset(&t, 0, sizeof(t));
+	req->grant = "none"; /* until grant_type is read */
 	if ((rc = request_form_body(req, &f)) != FORM_OK)
 		return reply_oauth_error(req, OAUTH_INVALID_REQUEST,
 		    rc == FORM_TOO_MANY ? "too many parameters"
@@ -96,6 +112,7 @@ ep_token(struct request *req)
 		}
 	}
 	grant = form_get(&f, "grant_type", &dup);
+	req->grant = grant_label(grant);
 	if (grant == NULL) {
 		form_clear(&f);
 		return reply_oauth_error(req, OAUTH_INVALID_REQUEST, "grant_type is required");
@@ -152,7 +169,6 @@ ep_token(struct request *req)
 		rc = grant_token_exchange(&env, &client, &x, &t);
 	}
 	if (rc != 0) {
-		metrics_refusal(req->app->metrics, grant, oauth_error_name(t.error));
 		result = reply_oauth_error(req, t.error, t.error_description);
 	} else {
 		metrics_token(req->app->metrics, grant, t.resource);

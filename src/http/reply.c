@@ -89,6 +89,7 @@ reply_error_status(struct request *req, unsigned int status, const char *error,
 	json_t *doc;
 	char *text;
 
+	req->error = error;
 	doc = json_pack("{s:s}", "error", error);
 	if (doc != NULL && description != NULL)
 		json_object_set_new(doc, "error_description", json_string(description));

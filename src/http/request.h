@@ -25,6 +25,8 @@ struct request {
 	unsigned int status;
 	char remote_addr[64];
 	const char *log_client;    /* client_id for the request log line, borrowed */
+	const char *error;         /* OAuth error code of an error reply (static), for metrics */
+	const char *grant;         /* token requests: grant type label (static), for metrics */
 	char log_client_buf[128];
 	int64_t started_us;
 	struct async_job *async;   /* slow work on a pool (http/async.h) */

@@ -19,6 +19,7 @@
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "util/log.h"
+#include "util/netaddr.h"
 
 #include <openssl/crypto.h>
 
@@ -69,6 +70,7 @@ struct server {
 	struct app *app;
 	struct MHD_Daemon *daemon;
 	uint16_t port;
+	MHD_socket quiesced_fd; /* ours to close once MHD has stopped */
 };
 
 static int64_t
@@ -209,6 +211,49 @@ remote_addr(struct MHD_Connection *conn, char *out, size_t outlen)
 		    (socklen_t)outlen);
 }
 
+/* Behind a reverse proxy every connection comes from the proxy: when the peer is one of
+ * trusted_proxies, the client is the right-most X-Forwarded-For address that is not a
+ * trusted proxy itself. Anyone else's X-Forwarded-For is ignored. */
+static void
+forwarded_for(struct request *req)
+{
+	const char *list = req->app->cfg->trusted_proxies, *xff;
+	char hop[64];
+	size_t end, start;
+
+	if (list == NULL || !netaddr_in_list(list, req->remote_addr))
+		return;
+	xff = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	if (xff == NULL)
+		return;
+	for (end = strlen(xff); end > 0; end = start) {
+		start = end;
+		while (start > 0 && xff[start - 1] != ',')
+			start--;
+		{
+			size_t a = start, b = end;
+
+			while (a < b && xff[a] == ' ')
+				a++;
+			while (b > a && xff[b - 1] == ' ')
+				b--;
+			if (b - a == 0 || b - a >= sizeof(hop))
+				return;
+			memcpy(hop, xff + a, b - a);
+			hop[b - a] = '\0';
+		}
+		if (!netaddr_valid(hop))
+			return; /* a malformed chain: keep the peer address */
+		if (!netaddr_in_list(list, hop)) {
+			snprintf(req->remote_addr, sizeof(req->remote_addr), "%s", hop);
+			return;
+		}
+		if (start == 0)
+			break;
+		start--; /* past the comma */
+	}
+}
+
 static enum MHD_Result
 reply_preflight(struct request *req)
 {
@@ -275,6 +320,7 @@ request_new(struct server *srv, struct MHD_Connection *conn, const char *url, co
 		return NULL;
 	}
 	remote_addr(conn, req->remote_addr, sizeof(req->remote_addr));
+	forwarded_for(req);
 	return req;
 }
 
@@ -359,6 +405,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	metrics_request(req->app->metrics, route_index(req->route), req->status,
 	    now_us() - req->started_us);
+	/* Every refused token request, whichever layer refused it (form, client
+	 * authentication, the grant), counts under its OAuth error code. */
+	if (req->grant != NULL && req->error != NULL)
+		metrics_refusal(req->app->metrics, req->grant, req->error);
 	/* Only the path is logged: queries may carry codes or state. */
 	log_info("%s %s %u %.1fms %s%s%s", req->method, req->path, req->status,
 	    (double)(now_us() - req->started_us) / 1000.0, req->remote_addr,
@@ -481,6 +531,7 @@ server_start(struct app *app, const char *listen, int listen_fd, unsigned int th
 		return -1;
 	}
 	srv->app = app;
+	srv->quiesced_fd = MHD_INVALID_SOCKET;
 	/* MHD_USE_ITC lets a thread pool stop accepting while it finishes (quiesce). */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
@@ -528,12 +579,21 @@ void
 server_drain(struct server *srv, int grace_ms)
 {
 	const union MHD_DaemonInfo *info;
+	MHD_socket fd;
 	int waited;
 
 	if (srv == NULL)
 		return;
 	srv->app->stopping = 1;
-	MHD_quiesce_daemon(srv->daemon);
+	/* Quiescing stops MHD accepting, but the socket stays open (MHD owns it until
+	 * MHD_stop_daemon) and the kernel would keep completing handshakes nobody will
+	 * serve. Shutting it down makes new connections fail at once, so a client or a
+	 * proxy can go elsewhere instead of hanging until the grace period ends. */
+	fd = MHD_quiesce_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET) {
+		shutdown(fd, SHUT_RDWR);
+		srv->quiesced_fd = fd;
+	}
 	for (waited = 0; waited < grace_ms; waited += 10) {
 		info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 		if (info == NULL || info->num_connections == 0)
@@ -548,5 +608,7 @@ server_stop(struct server *srv)
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->daemon);
+	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
+		close(srv->quiesced_fd);
 	free(srv);
 }

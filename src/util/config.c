@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/netaddr.h"
 
 enum cfg_type {
 	T_STRING,
 	T_INT,
 	T_DURATION,
 	T_BOOL,
+	T_NETWORKS, /* a string: addresses and networks, "127.0.0.1 10.0.0.0/8" */
 };
 
 struct cfg_key {
@@ -53,7 +55,7 @@ static const struct cfg_key keys[] = {
 	{"log_level", T_STRING, S(log_level), "info", "error warn info debug", 0, 0, 0},
 	{"templates_dir", T_STRING, S(templates_dir), NULL, NULL, 0, 0, 0},
 	{"allow_insecure_issuer", T_BOOL, S(allow_insecure_issuer), "false", NULL, 0, 1, 0},
-	{"trusted_proxies", T_STRING, S(trusted_proxies), NULL, NULL, 0, 0, 0},
+	{"trusted_proxies", T_NETWORKS, S(trusted_proxies), NULL, NULL, 0, 0, 0},
 	{"synchronous", T_STRING, S(synchronous), "NORMAL", "NORMAL FULL", 0, 0, 0},
 	{"session_ttl", T_DURATION, S(session_ttl), "43200", NULL, 60, 31622400, 0},
 	{"consent_ttl", T_DURATION, S(consent_ttl), "7776000", NULL, 0, 316224000, 0},
@@ -163,6 +165,14 @@ key_set(struct config *cfg, const struct cfg_key *k, const char *value, char *er
 	char *end;
 
 	switch (k->type) {
+	case T_NETWORKS:
+		if (!netaddr_list_valid(value)) {
+			snprintf(err, errlen,
+			    "%s: '%s' is not a list of IP addresses or networks (a.b.c.d/n, x::/n)",
+			    k->name, value);
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case T_STRING: {
 		char **slot = (char **)(void *)(base + k->offset);
 		char *dup;
@@ -235,7 +245,7 @@ config_free(struct config *cfg)
 	size_t i;
 
 	for (i = 0; i < NKEYS; i++) {
-		if (keys[i].type == T_STRING) {
+		if (keys[i].type == T_STRING || keys[i].type == T_NETWORKS) {
 			char **slot = (char **)(void *)((char *)cfg + keys[i].offset);
 
 			free(*slot);
@@ -400,7 +410,7 @@ config_visit(const struct config *cfg, config_visit_fn fn, void *arg)
 	for (i = 0; i < NKEYS; i++) {
 		const struct cfg_key *k = &keys[i];
 
-		if (k->type == T_STRING) {
+		if (k->type == T_STRING || k->type == T_NETWORKS) {
 			const char *s = *(char *const *)(const void *)(base + k->offset);
 
 			fn(k->name, s ? s : "", (enum config_source)cfg->sources[i], k->secret, arg);

@@ -377,6 +377,14 @@ test_parse_text(void)
 	text = "max_body = 10\n";
 	is_int(config_parse_text(&cfg, text, strlen(text), err, sizeof(err)), -1, "out of range");
 	is_str(err, "line 1: max_body: 10 is outside 1024..16777216", "out of range message");
+	text = "\ntrusted_proxies = 127.0.0.1 proxy.internal\n";
+	is_int(config_parse_text(&cfg, text, strlen(text), err, sizeof(err)), -1,
+	    "a host name in trusted_proxies");
+	ok(starts(err, "line 2: trusted_proxies: '127.0.0.1 proxy.internal' is not a list"), "names the bad list: %s", err);
+	text = "trusted_proxies = 10.0.0.0/40\n";
+	is_int(config_parse_text(&cfg, text, strlen(text), err, sizeof(err)), -1,
+	    "a prefix too long for IPv4");
+	ok(cfg.trusted_proxies == NULL, "a refused list is not kept");
 	text = "login_throttle = maybe\n";
 	is_int(config_parse_text(&cfg, text, strlen(text), err, sizeof(err)), -1, "bad boolean");
 	ok(starts(err, "line 1: login_throttle:"), "bad boolean message: %s", err);
