@@ -5,7 +5,7 @@ set -euo pipefail
 MCP_AUTHD=${MCP_AUTHD:-mcp-authd}
 RESOURCE=http://127.0.0.1:3000/mcp   # your MCP server's URL
 
-coproc DEV { "$MCP_AUTHD" dev --port 0 --resource "$RESOURCE" 2>/dev/null; }
+coproc DEV { exec "$MCP_AUTHD" dev --port 0 --resource "$RESOURCE" 2>/dev/null; }
 trap 'kill $DEV_PID' EXIT
 read -r SETTINGS <&"${DEV[0]}"                      # {"issuer":...,"client":{...},...}
 ISSUER=$(jq -r .issuer <<<"$SETTINGS")

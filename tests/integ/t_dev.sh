@@ -160,18 +160,32 @@ is "$STATUS" 303 "the right one signs in; consent is automatic"
 like "$(qparam code "$LOCATION")" '^[A-Za-z0-9_-]{43}$' "a code"
 dev_stop
 
-# The recipes of docs/dev-mode.md, run as written.
+# The recipes of docs/dev-mode.md, run as written; none may leave the issuer running.
+recipe_left_running() {
+	local i
+	for i in $(seq 1 40); do
+		pgrep -f "^$MCP_AUTHD dev --port 0 --resource http://127.0.0.1:3000/mcp" >/dev/null || return 1
+		sleep 0.05
+	done
+	return 0
+}
 MCP_AUTHD="$MCP_AUTHD" bash "$TOP_SRCDIR/tests/dev/recipe_shell.sh" >/dev/null 2>&1
 ok $? "recipe: shell"
+recipe_left_running
+is $? 1 "the shell recipe stops its issuer when it exits"
 if [ "$HAVE_JS" = 1 ]; then
 	(cd "$IOP" && MCP_AUTHD="$MCP_AUTHD" "$NODE" --test dev_recipe.test.mjs >"$T/node.out" 2>&1)
 	ok $? "recipe: Node (node:test)"
+	recipe_left_running
+	is $? 1 "the Node recipe stops its issuer"
 	grep -E "^# (pass|fail)" "$T/node.out" | sed 's/^/#   /'
 fi
 if "$PYTHON3" -c 'import pytest, jwcrypto' 2>/dev/null; then
 	(cd "$TOP_SRCDIR/tests/dev" && MCP_AUTHD="$MCP_AUTHD" "$PYTHON3" -m pytest -q -p no:cacheprovider \
 		test_recipe_pytest.py >"$T/pytest.out" 2>&1)
 	ok $? "recipe: Python (pytest fixture)"
+	recipe_left_running
+	is $? 1 "the pytest fixture stops its issuer"
 	tail -1 "$T/pytest.out" | sed 's/^/#   /'
 fi
 done_testing
