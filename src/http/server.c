@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -575,24 +577,77 @@ server_port(const struct server *srv)
 	return srv->port;
 }
 
+/* A classic BPF program for the listening socket that drops a bare SYN (a new
+ * handshake) and lets everything else through, above all the ACK that completes a
+ * handshake already under way. The kernel runs it with the TCP header at offset 0. */
+static int
+hold_new_handshakes(MHD_socket fd)
+{
+	static struct sock_filter drop_syn[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),			/* TCP flags */
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),		/* SYN | ACK */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),	/* SYN alone? */
+		BPF_STMT(BPF_RET | BPF_K, 0),				/* drop it */
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),			/* keep the rest */
+	};
+	struct sock_fprog prog = { sizeof(drop_syn) / sizeof(drop_syn[0]), drop_syn };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+/* Hand every connection waiting in the kernel's accept queue to MHD; 1 if there was
+ * any. Closing a listening socket resets the connections still queued on it, and to
+ * their clients that looks like a request cut off half-way. */
+static int
+adopt_queued(struct server *srv, MHD_socket fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	MHD_socket c;
+	int any = 0;
+
+	for (;;) {
+		sl = sizeof(ss);
+		c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+		if (c == MHD_INVALID_SOCKET)
+			return any;
+		/* On failure MHD has closed the socket. */
+		(void)MHD_add_connection(srv->daemon, c, (struct sockaddr *)&ss, sl);
+		any = 1;
+	}
+}
+
 void
 server_drain(struct server *srv, int grace_ms)
 {
 	const union MHD_DaemonInfo *info;
 	MHD_socket fd;
-	int waited;
+	int waited, quiet = 0;
 
 	if (srv == NULL)
 		return;
 	srv->app->stopping = 1;
-	/* Quiescing stops MHD accepting, but the socket stays open (MHD owns it until
-	 * MHD_stop_daemon) and the kernel would keep completing handshakes nobody will
-	 * serve. Shutting it down makes new connections fail at once, so a client or a
-	 * proxy can go elsewhere instead of hanging until the grace period ends. */
+	/* Quiescing stops MHD accepting; the socket becomes ours. The stop then goes in
+	 * three steps so that no connection the kernel completed is dropped: new
+	 * handshakes are held (their SYN dropped, so the client retries it), those
+	 * already queued or under way are accepted and served, and only when the queue
+	 * has stayed empty is the socket shut down, so that retried SYNs are refused at
+	 * once and a client or proxy goes elsewhere instead of waiting for the grace
+	 * period to end. */
 	fd = MHD_quiesce_daemon(srv->daemon);
 	if (fd != MHD_INVALID_SOCKET) {
-		shutdown(fd, SHUT_RDWR);
 		srv->quiesced_fd = fd;
+		if (hold_new_handshakes(fd) == 0 &&
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0) {
+			/* A handshake under way completes within a round trip: a few
+			 * empty looks 5 ms apart cover any proxy on the same network. */
+			for (waited = 0; quiet < 4 && waited < grace_ms; waited += 5) {
+				quiet = adopt_queued(srv, fd) ? 0 : quiet + 1;
+				usleep(5 * 1000);
+			}
+			(void)adopt_queued(srv, fd);
+		}
+		shutdown(fd, SHUT_RDWR);
 	}
 	for (waited = 0; waited < grace_ms; waited += 10) {
 		info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);

@@ -259,18 +259,29 @@ is "$(sqlite3 "$MCP_AUTHD_DB" 'PRAGMA integrity_check')" ok "the database is int
 [ ! -s "$MCP_AUTHD_DB-wal" ]
 ok $? "and checkpointed: no write-ahead log left behind"
 
-# A stop during a stream of requests: none is cut off half-way.
-start_serve
-$LOAD hammer "$BASE/token" 6 4 "grant_type=client_credentials&resource=$A" "$M_ID:$M_SECRET" \
-	>"$T/load2.json" &
-LOAD_PID=$!
-sleep 1
-kill -TERM "$SERVER_PID"
-wait "$SERVER_PID"
-is $? 0 "SIGTERM under load: exit 0"
-SERVER_PID=
-wait "$LOAD_PID"
-is "$(jq -r .cut "$T/load2.json")" 0 "no accepted request cut off: $(cat "$T/load2.json")"
+# A stop during a stream of requests: none is cut off half-way. Clients opening
+# a connection per request keep the kernel's accept queue busy, so that a stop which
+# closed the listening socket with connections still queued would reset some of them
+# (one round with four clients caught that about one time in four; this, most times).
+cut=0
+loads=
+for round in 1 2 3 4; do
+	start_serve
+	$LOAD hammer "$BASE/token" 6 24 "grant_type=client_credentials&resource=$A" "$M_ID:$M_SECRET" \
+		>"$T/load2.json" &
+	LOAD_PID=$!
+	sleep 1
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID"
+	rc=$?
+	SERVER_PID=
+	wait "$LOAD_PID"
+	cut=$((cut + $(jq -r .cut "$T/load2.json")))
+	loads="$loads $(cat "$T/load2.json")"
+	[ "$rc" -eq 0 ] || break
+done
+is "$rc" 0 "SIGTERM under load: exit 0"
+is "$cut" 0 "no accepted request cut off:$loads"
 
 # ---- the systemd unit ----
 if command -v systemd-analyze >/dev/null 2>&1; then
