@@ -58,6 +58,8 @@ cmd_bench_seed(struct cli *c, int argc, char **argv)
 				  "--redirect-uri URI [--codes N --codes-file F] [--refresh N --refresh-file F]");
 	ncodes = codes_n ? strtol(codes_n, NULL, 10) : 0;
 	nrefresh = refresh_n ? strtol(refresh_n, NULL, 10) : 0;
+	if ((ncodes > 0 && codes_file == NULL) || (nrefresh > 0 && refresh_file == NULL))
+		return cli_misuse("--codes needs --codes-file and --refresh needs --refresh-file");
 	if ((rc = cli_config_load(c)) != 0 || (rc = cli_open_store(c, 0)) != 0)
 		return rc;
 	if ((rc = cli_issuer(c, &issuer)) != 0 || (rc = cli_master_key(c, &mk)) != 0)

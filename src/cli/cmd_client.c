@@ -173,7 +173,7 @@ client_add(struct cli *c, struct client_args *a)
 		goto out_clear;
 	}
 	rc = store_client_add(c->st, &cl, &cl.id);
-	for (i = 0; rc == STORE_OK && i < a->resources.n; i++)
+	for (i = 0; rc == STORE_OK && res != NULL && i < a->resources.n; i++)
 		rc = store_client_resource_add(c->st, cl.id, res[i].id);
 	if (rc == STORE_OK)
 		rc = store_commit(c->st);

@@ -82,10 +82,10 @@ dev_resource(struct store *st, const char *uri, int64_t now, json_t *listed, int
 	if (rc == STORE_CONFLICT && id != NULL) {
 		struct store_resource got;
 
-		if (store_resource_get_by_key(st, r.uri_key, &got) == STORE_OK)
+		memset(&got, 0, sizeof(got));
+		if ((rc = store_resource_get_by_key(st, r.uri_key, &got)) == STORE_OK)
 			*id = got.id;
 		store_resource_clear(&got);
-		rc = STORE_OK;
 	}
 	store_resource_clear(&r);
 	return rc == STORE_OK ? EXIT_OK : cli_fail("cannot register resource %s", uri);
@@ -125,7 +125,7 @@ static int
 seed(struct store *st, struct dev_seed *s, const char *user_spec, const struct cli_list *uris,
     const struct cli_list *edges, int64_t now)
 {
-	int64_t from, to;
+	int64_t from = 0, to = 0;
 	int i, rc;
 
 	if (user_spec != NULL) {
@@ -231,7 +231,7 @@ ready_line(struct app *app, const struct dev_seed *s, uint16_t port)
 int
 cmd_dev(struct cli *c, int argc, char **argv)
 {
-	const char *port_text = NULL, *user_spec = NULL, *pos[1];
+	const char *port_text = NULL, *user_spec = NULL, *pos[1], *first;
 	struct cli_list resources, edges;
 	struct dev_seed s;
 	struct master_key mk;
@@ -300,9 +300,9 @@ cmd_dev(struct cli *c, int argc, char **argv)
 	}
 	app.dev_interactive = interactive;
 	app.dev_any_resource = resources.n == 0 && edges.n == 0;
-	app.dev_user = strdup(s.user);
-	if (json_array_size(s.resources) > 0)
-		app.dev_default_aud = strdup(json_string_value(json_array_get(s.resources, 0)));
+	app.dev_user = s.user != NULL ? strdup(s.user) : NULL;
+	if ((first = json_string_value(json_array_get(s.resources, 0))) != NULL)
+		app.dev_default_aud = strdup(first);
 	/* The seeded secrets are known: no argon2 needed to recognise them in this process. */
 	for (i = 0; i < s.nclients; i++)
 		secret_cache_put(app.secrets, s.clients[i].client_id, PLACEHOLDER_HASH,

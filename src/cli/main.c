@@ -81,13 +81,13 @@ main(int argc, char **argv)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage_text, stdout);
-			config_free(&c.cfg);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out;
 		}
 		if (strcmp(a, "--version") == 0) {
 			puts(PACKAGE_STRING);
-			config_free(&c.cfg);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out;
 		}
 		if (strcmp(a, "--json") == 0) {
 			c.json = 1;
@@ -101,7 +101,14 @@ main(int argc, char **argv)
 			if (a[2] == 'c') {
 				c.config_file = argv[++i];
 			} else {
-				c.flag_key[c.nflags] = strdup("db");
+				if (c.nflags >= CLI_MAX_FLAGS) {
+					rc = cli_misuse("too many options");
+					goto out;
+				}
+				if ((c.flag_key[c.nflags] = strdup("db")) == NULL) {
+					rc = cli_fail("out of memory");
+					goto out;
+				}
 				c.flag_val[c.nflags++] = argv[++i];
 			}
 			continue;

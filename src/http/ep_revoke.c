@@ -20,9 +20,9 @@ token_endpoint(struct request *req, unsigned int auth_flags,
 	struct keyset *ks;
 	const char *token;
 	enum MHD_Result result;
-	int dup = 0, rc;
+	int dup = 0;
 
-	if ((rc = request_form_body(req, &f)) != FORM_OK)
+	if (request_form_body(req, &f) != FORM_OK)
 		return reply_oauth_error(req, OAUTH_INVALID_REQUEST,
 		    "the body must be application/x-www-form-urlencoded UTF-8");
 	token = form_get(&f, "token", &dup);

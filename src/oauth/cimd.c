@@ -268,7 +268,7 @@ resolve_pinned(const struct uri_http *u, const struct cimd_policy *p, struct cur
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char host[256], addr[INET6_ADDRSTRLEN + 2], entry[512];
-	int port = u->port > 0 ? u->port : 443, rc;
+	int port = u->port > 0 ? u->port : 443;
 
 	*pin = NULL;
 	if (u->host_len >= sizeof(host)) {
@@ -284,7 +284,7 @@ resolve_pinned(const struct uri_http *u, const struct cimd_policy *p, struct cur
 		memmove(host, host + 1, u->host_len - 2);
 		host[u->host_len - 2] = '\0';
 	}
-	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL) {
 		snprintf(err, errlen, "cannot resolve the document's host");
 		return -1;
 	}
