@@ -17,6 +17,7 @@
 
 #include "http/async.h"
 #include "http/endpoints.h"
+#include "http/metrics.h"
 #include "http/pages.h"
 #include "http/reply.h"
 #include "jose/b64url.h"
@@ -27,6 +28,7 @@
 #include "oauth/registry.h"
 #include "oauth/scope.h"
 #include "oauth/secret.h"
+#include "oauth/throttle.h"
 #include "util/log.h"
 #include "util/password.h"
 
@@ -91,29 +93,51 @@ refuse_page(struct request *req, const char *error, const char *message)
 	    message);
 }
 
+/* The longest Location we send. libmicrohttpd builds the response headers in the
+ * connection's 16 KiB memory pool, which still holds the request's own headers: with a
+ * longer one it drops the connection without any answer. A state whose encoding does
+ * not fit gets an error page instead (a state cut short would be a wrong one). */
+#define REDIRECT_MAX 6144
+#define CODE_CHARS 43 /* 32 random bytes, base64url */
+
+/* Append state (when there is one) and iss (RFC 9207) to a redirect being built. */
+static int
+redirect_append_tail(struct buf *b, const struct request *req, const struct authz *a)
+{
+	int rc = BUF_OK;
+
+	if (a->state != NULL) {
+		rc |= buf_puts(b, "&state=");
+		rc |= form_encode_append(b, a->state);
+	}
+	rc |= buf_puts(b, "&iss=");
+	rc |= form_encode_append(b, req->app->issuer);
+	return rc;
+}
+
+static enum MHD_Result
+refuse_too_long(struct request *req)
+{
+	return refuse_page(req, "invalid_request",
+	    "The request is too large to send back to the application (state too long).");
+}
+
 /* Redirect to the client with error, error_description, state and iss (RFC 9207). */
 static enum MHD_Result
 redirect_error(struct request *req, const struct authz *a, const char *error, const char *desc)
 {
 	struct buf b;
 	enum MHD_Result r;
+	int rc;
 
-	buf_init(&b, 16 * 1024);
-	buf_puts(&b, a->redirect_uri);
-	buf_puts(&b, strchr(a->redirect_uri, '?') ? "&error=" : "?error=");
-	form_encode_append(&b, error);
-	buf_puts(&b, "&error_description=");
-	form_encode_append(&b, desc);
-	if (a->state != NULL) {
-		buf_puts(&b, "&state=");
-		form_encode_append(&b, a->state);
-	}
-	buf_puts(&b, "&iss=");
-	if (form_encode_append(&b, req->app->issuer) != BUF_OK) {
-		buf_free(&b);
-		return refuse_page(req, "invalid_request", "The request is too large.");
-	}
-	r = reply_redirect(req, b.data);
+	buf_init(&b, REDIRECT_MAX);
+	rc = buf_puts(&b, a->redirect_uri);
+	rc |= buf_puts(&b, strchr(a->redirect_uri, '?') ? "&error=" : "?error=");
+	rc |= form_encode_append(&b, error);
+	rc |= buf_puts(&b, "&error_description=");
+	rc |= form_encode_append(&b, desc);
+	rc |= redirect_append_tail(&b, req, a);
+	r = rc == BUF_OK ? reply_redirect(req, b.data) : refuse_too_long(req);
 	buf_free(&b);
 	return r;
 }
@@ -268,11 +292,13 @@ check_request(struct request *req, const struct form *in, struct authz *a, const
 	enum oauth_error e;
 
 	*error = "invalid_request";
+	/* Read before the checks below, so that their error redirects carry it (RFC 6749
+	 * §4.1.2.1); a repeated state is NULL and is not echoed. */
+	a->state = form_get(in, "state", &dup);
 	for (i = 0; names[i] != NULL; i++) {
 		if (form_count(in, names[i]) > 1)
 			return "a parameter is repeated";
 	}
-	a->state = form_get(in, "state", &dup);
 	a->prompt = form_get(in, "prompt", &dup);
 	v = form_get(in, "response_type", &dup);
 	if (v == NULL)
@@ -594,29 +620,35 @@ static enum MHD_Result
 issue_code(struct request *req, const struct authz *a, const struct who *w)
 {
 	struct grant_env env;
-	struct buf b;
+	struct buf b, tail;
 	char *code = NULL;
 	enum MHD_Result r;
+	int rc;
 
+	/* Everything but the code first: a request whose answer cannot be sent gets none. */
+	buf_init(&tail, REDIRECT_MAX);
+	if (redirect_append_tail(&tail, req, a) != BUF_OK ||
+	    strlen(a->redirect_uri) + strlen("?code=") + CODE_CHARS + tail.len > REDIRECT_MAX) {
+		buf_free(&tail);
+		return refuse_too_long(req);
+	}
 	grant_env_init(req, &env, NULL);
 	env.now = a->now;
 	if (a->used_default_resource)
 		audit_default_resource(req, a, w->user.name);
 	if (grant_code_issue(&env, &a->client, w->user_id, w->auth_time, a->redirect_uri,
-		a->redirect_given, a->challenge, a->resources, a->scope, &code) != 0)
+		a->redirect_given, a->challenge, a->resources, a->scope, &code) != 0) {
+		buf_free(&tail);
 		return redirect_error(req, a, "temporarily_unavailable", "cannot store the code");
-	buf_init(&b, 16 * 1024);
-	buf_puts(&b, a->redirect_uri);
-	buf_puts(&b, strchr(a->redirect_uri, '?') ? "&code=" : "?code=");
-	buf_puts(&b, code);
-	if (a->state != NULL) {
-		buf_puts(&b, "&state=");
-		form_encode_append(&b, a->state);
 	}
-	buf_puts(&b, "&iss=");
-	form_encode_append(&b, req->app->issuer);
-	r = reply_redirect(req, b.data);
+	buf_init(&b, REDIRECT_MAX);
+	rc = buf_puts(&b, a->redirect_uri);
+	rc |= buf_puts(&b, strchr(a->redirect_uri, '?') ? "&code=" : "?code=");
+	rc |= buf_puts(&b, code);
+	rc |= buf_append(&b, tail.data, tail.len);
+	r = rc == BUF_OK ? reply_redirect(req, b.data) : refuse_too_long(req);
 	buf_free(&b);
+	buf_free(&tail);
 	OPENSSL_clear_free(code, strlen(code));
 	return r;
 }
@@ -680,23 +712,100 @@ static const char dummy_hash[] =
     "$argon2id$v=19$m=19456,t=2,p=1$RGlFN0xJaUJTSXVOUVBRWg$"
     "PtVVINJe2spPyw2MdlUjIvbrRA67i5aoQaegZyAM8+I";
 
+/* Wall-clock milliseconds: login delays of a second must not round to nothing. */
+static int64_t
+time_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+throttle_policy_of(const struct app *app, struct throttle_policy *p)
+{
+	const struct config *c = app->cfg;
+
+	p->enabled = c->login_throttle != 0;
+	p->user_after = c->login_throttle_after;
+	p->addr_after = c->login_throttle_addr_after;
+	p->delay = c->login_throttle_delay;
+	p->max_delay = c->login_throttle_max_delay;
+	p->window = c->login_throttle_window;
+}
+
+/* login.failed and login.throttled. The name typed is recorded only when it is an
+ * account's: a password typed into the username field must not reach the audit. */
+static void
+audit_login(struct request *req, const struct authz *a, const char *event, const char *name,
+    const char *reason)
+{
+	struct store_audit ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ts = a->now;
+	ev.event = event;
+	ev.outcome = "refused";
+	ev.reason = reason;
+	ev.client_id = a->client.client_id;
+	ev.subject = name;
+	ev.remote_addr = req->remote_addr;
+	audit_write(app_store(req->app), req->app->audit, &ev);
+}
+
+/* Too many failures: the login page again, and no password check at all, so that an
+ * attacker's guesses during the delay cost nothing and tell nothing. */
+static enum MHD_Result
+login_throttled(struct request *req, const struct authz *a, const char *username,
+    int64_t wait_ms, const char *which)
+{
+	struct store_user u;
+	char reason[96], msg[160];
+	int64_t wait = (wait_ms + 999) / 1000; /* whole seconds, rounded up */
+	int exists;
+
+	exists = store_user_get_by_name(app_store(req->app), username, &u) == STORE_OK;
+	snprintf(reason, sizeof(reason), "too many failed logins for this %s; %lld s to wait",
+	    which, (long long)wait);
+	audit_login(req, a, "login.throttled", exists ? u.name : NULL, reason);
+	store_user_clear(&u);
+	log_info("login throttled (%s) for a user of client %s from %s", which,
+	    a->client.client_id, req->remote_addr);
+	metrics_login(req->app->metrics, "throttled");
+	snprintf(req->retry_after, sizeof(req->retry_after), "%lld", (long long)wait);
+	snprintf(msg, sizeof(msg), "Too many failed sign-in attempts. Wait %lld second%s, then "
+	    "try again.", (long long)wait, wait == 1 ? "" : "s");
+	return login_page(req, a, MHD_HTTP_TOO_MANY_REQUESTS, msg, username);
+}
+
 static enum MHD_Result
 step_login(struct request *req, const struct form *in, const struct authz *a)
 {
 	const char *username = form_get(in, "username", NULL);
 	const char *password = form_get(in, "password", NULL);
+	struct store *st = app_store(req->app);
+	struct throttle_policy tp;
 	struct store_user u;
 	struct who w;
 	enum MHD_Result r;
-	int known, match = 0;
+	const char *which;
+	int64_t wait_ms, now_ms = time_ms();
+	int exists, known, match = 0, resumed = req->async != NULL;
 
 	memset(&u, 0, sizeof(u));
 	if (username == NULL || password == NULL || username[0] == '\0' ||
 	    strlen(username) > USERNAME_MAX || strlen(password) > PASSWORD_MAX_LEN)
 		return login_page(req, a, MHD_HTTP_BAD_REQUEST, "Enter a username and a password.",
 		    username && strlen(username) <= USERNAME_MAX ? username : NULL);
-	known = store_user_get_by_name(app_store(req->app), username, &u) == STORE_OK &&
-	    !u.disabled;
+	throttle_policy_of(req->app, &tp);
+	/* Checked once, before the hash starts; the second pass, with the hash done,
+	 * finishes what the first began. */
+	if (!resumed && throttle_check(st, &tp, username, req->remote_addr, now_ms, &wait_ms,
+	    &which) == 1)
+		return login_throttled(req, a, username, wait_ms, which);
+	exists = store_user_get_by_name(st, username, &u) == STORE_OK;
+	known = exists && !u.disabled;
 	switch (request_password_verify(req, known ? u.password_hash : dummy_hash, password,
 	    &match)) {
 	case ASYNC_PENDING:
@@ -711,10 +820,18 @@ step_login(struct request *req, const struct form *in, const struct authz *a)
 	if (!known || !match) {
 		log_info("login failed for a user of client %s from %s", a->client.client_id,
 		    req->remote_addr);
+		if (throttle_failure(st, &tp, username, req->remote_addr, now_ms) != STORE_OK)
+			log_warn("cannot count a failed login: %s", store_errmsg(st));
+		audit_login(req, a, "login.failed", exists ? u.name : NULL,
+		    !exists ? "unknown username" : u.disabled ? "account disabled" : "wrong password");
+		metrics_login(req->app->metrics, "failed");
 		store_user_clear(&u);
 		return login_page(req, a, MHD_HTTP_UNAUTHORIZED, "Wrong username or password.",
 		    username);
 	}
+	metrics_login(req->app->metrics, "ok");
+	if (throttle_success(st, &tp, username) != STORE_OK)
+		log_warn("cannot clear failed logins: %s", store_errmsg(st));
 	if (session_start(req, &u, a->now, &w) != 0) {
 		store_user_clear(&u);
 		return refuse_page(req, "server_error", "Cannot start a session.");

@@ -30,9 +30,11 @@ reply_tokens(struct request *req, const struct token_response *t)
 
 	/* Written directly: this runs for every token. */
 	buf_init(&b, 64 * 1024);
-	rc = buf_putc(&b, '{') | jsonw_member_string(&b, 1, "access_token", t->access_token) |
-	    jsonw_member_string(&b, 0, "token_type", "Bearer") |
-	    jsonw_member_int(&b, 0, "expires_in", t->expires_in);
+	/* One append per statement: C leaves the order of the operands of `|` open. */
+	rc = buf_putc(&b, '{');
+	rc |= jsonw_member_string(&b, 1, "access_token", t->access_token);
+	rc |= jsonw_member_string(&b, 0, "token_type", "Bearer");
+	rc |= jsonw_member_int(&b, 0, "expires_in", t->expires_in);
 	if (t->refresh_token != NULL)
 		rc |= jsonw_member_string(&b, 0, "refresh_token", t->refresh_token);
 	if (t->scope != NULL && t->scope[0] != '\0')
@@ -95,9 +97,7 @@ ep_token(struct request *req)
 	memset(&t, 0, sizeof(t));
 	req->grant = "none"; /* until grant_type is read */
 	if ((rc = request_form_body(req, &f)) != FORM_OK)
-		return reply_oauth_error(req, OAUTH_INVALID_REQUEST,
-		    rc == FORM_TOO_MANY ? "too many parameters"
-					: "the body must be application/x-www-form-urlencoded UTF-8");
+		return reply_oauth_error(req, OAUTH_INVALID_REQUEST, form_strerror(rc));
 	/* One token has one audience (DESIGN.md §1): a token request names one resource. */
 	if (form_count(&f, "resource") > 1) {
 		form_clear(&f);

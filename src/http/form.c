@@ -127,6 +127,37 @@ form_clear(struct form *f)
 }
 
 int
+form_check_limits(const struct form *f, size_t max_params, size_t max_len)
+{
+	size_t i;
+
+	if (f->n > max_params)
+		return FORM_TOO_MANY;
+	for (i = 0; i < f->n; i++) {
+		if (strlen(f->v[i].name) > max_len || strlen(f->v[i].value) > max_len)
+			return FORM_TOO_LONG;
+	}
+	return FORM_OK;
+}
+
+const char *
+form_strerror(int rc)
+{
+	switch (rc) {
+	case FORM_OK:
+		return "no error";
+	case FORM_TOO_MANY:
+		return "too many parameters";
+	case FORM_TOO_LONG:
+		return "a parameter is too long";
+	case FORM_NOMEM:
+		return "out of memory";
+	default:
+		return "the parameters must be application/x-www-form-urlencoded UTF-8";
+	}
+}
+
+int
 form_add(struct form *f, const char *name, const char *value)
 {
 	size_t nl = strlen(name), vl = strlen(value);

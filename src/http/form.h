@@ -49,6 +49,14 @@ const char *form_get_nth(const struct form *f, const char *name, size_t i);
 
 void form_clear(struct form *f);
 
+/* Does f keep within an operator's tighter limits (max_params, max_param_length; the
+ * parser's own ceilings are FORM_MAX_PARAMS and FORM_MAX_VALUE)? FORM_OK, FORM_TOO_MANY
+ * or FORM_TOO_LONG (a name or a value longer than max_len bytes). */
+int form_check_limits(const struct form *f, size_t max_params, size_t max_len);
+
+/* A short description of a FORM_* code for an error_description (static). */
+const char *form_strerror(int rc);
+
 /* Percent-decode one component (as in a form) into a new string; FORM_* code. */
 int form_decode(const char *in, size_t len, char **out);
 

@@ -20,6 +20,10 @@ static const char *const bucket_le[] = {"0.0005", "0.001", "0.0025", "0.005", "0
     "0.05", "0.1", "0.25", "0.5", "1", "2.5"};
 #define NBUCKET (sizeof(bucket_us) / sizeof(bucket_us[0]))
 #define MAX_LABELLED 256
+static const char *const login_outcomes[] = {"ok", "failed", "throttled"};
+#define NLOGIN (sizeof(login_outcomes) / sizeof(login_outcomes[0]))
+static const char *const limit_names[] = {"connections", "requests", "timeout"};
+#define NLIMIT (sizeof(limit_names) / sizeof(limit_names[0]))
 
 struct route_stats {
 	atomic_ullong by_status[NSTATUS + 1]; /* the last one: any other status */
@@ -42,6 +46,8 @@ struct metrics {
 	size_t ntokens;
 	struct labelled refusals[MAX_LABELLED];
 	size_t nrefusals;
+	atomic_ullong logins[NLOGIN];
+	atomic_ullong limited[NLIMIT];
 };
 
 int
@@ -162,7 +168,10 @@ metrics_refusal(struct metrics *m, const char *grant, const char *error)
 static int
 label(struct buf *b, const char *name, const char *value)
 {
-	return buf_puts(b, name) | buf_putc(b, '=') | jsonw_string(b, value);
+	int rc = buf_puts(b, name);
+
+	rc |= buf_putc(b, '=');
+	return rc | jsonw_string(b, value);
 }
 
 static int
@@ -173,10 +182,35 @@ render_pairs(struct metrics *m, struct buf *b, const char *metric, const char *h
 	int rc = buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", metric, help, metric);
 
 	for (i = 0; i < n; i++) {
-		rc |= buf_printf(b, "%s{", metric) | label(b, la, v[i].a) | buf_putc(b, ',') |
-		    label(b, lb, v[i].b) | buf_printf(b, "} %llu\n", v[i].n);
+		rc |= buf_printf(b, "%s{", metric);
+		rc |= label(b, la, v[i].a);
+		rc |= buf_putc(b, ',');
+		rc |= label(b, lb, v[i].b);
+		rc |= buf_printf(b, "} %llu\n", v[i].n);
 	}
 	return rc;
+}
+
+void
+metrics_login(struct metrics *m, const char *outcome)
+{
+	size_t i;
+
+	for (i = 0; m != NULL && i < NLOGIN; i++) {
+		if (strcmp(login_outcomes[i], outcome) == 0)
+			atomic_fetch_add(&m->logins[i], 1);
+	}
+}
+
+void
+metrics_limited(struct metrics *m, const char *limit)
+{
+	size_t i;
+
+	for (i = 0; m != NULL && i < NLIMIT; i++) {
+		if (strcmp(limit_names[i], limit) == 0)
+			atomic_fetch_add(&m->limited[i], 1);
+	}
 }
 
 int
@@ -231,6 +265,17 @@ metrics_render(struct metrics *m, struct buf *b, int64_t key_age, int64_t db_byt
 	rc |= render_pairs(m, b, "mcp_authd_token_refusals_total", "Token requests refused, by "
 	    "grant and error.", m->refusals, m->nrefusals, "grant", "error");
 	pthread_mutex_unlock(&m->lock);
+	rc |= buf_puts(b, "# HELP mcp_authd_logins_total Login form submissions, by outcome "
+			  "(throttled: refused before the password was checked).\n"
+			  "# TYPE mcp_authd_logins_total counter\n");
+	for (i = 0; i < NLOGIN; i++)
+		rc |= buf_printf(b, "mcp_authd_logins_total{outcome=\"%s\"} %llu\n",
+		    login_outcomes[i], (unsigned long long)atomic_load(&m->logins[i]));
+	rc |= buf_puts(b, "# HELP mcp_authd_limited_total Connections and requests cut by a "
+			  "per-address or time limit.\n# TYPE mcp_authd_limited_total counter\n");
+	for (i = 0; i < NLIMIT; i++)
+		rc |= buf_printf(b, "mcp_authd_limited_total{limit=\"%s\"} %llu\n",
+		    limit_names[i], (unsigned long long)atomic_load(&m->limited[i]));
 	rc |= buf_printf(b, "# HELP mcp_authd_signing_key_age_seconds Time since the signing key "
 			    "became active.\n# TYPE mcp_authd_signing_key_age_seconds gauge\n"
 			    "mcp_authd_signing_key_age_seconds %lld\n", (long long)key_age);

@@ -30,6 +30,8 @@ reply_queue(struct request *req, unsigned int status, struct MHD_Response *resp)
 		return MHD_NO;
 	for (i = 0; i < req->n_set_cookie; i++)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie[i]);
+	if (req->retry_after[0] != '\0')
+		MHD_add_response_header(resp, "Retry-After", req->retry_after);
 	/* Shutting down: this answer is the connection's last, so that keep-alive clients
 	 * let go and the server can stop without cutting anyone off. */
 	if (req->app->stopping)

@@ -33,6 +33,8 @@ struct request {
 	volatile int async_finished;
 	char *set_cookie[4];       /* Set-Cookie values for the response */
 	int n_set_cookie;
+	char retry_after[24];      /* Retry-After of the response (seconds), or "" */
+	int client_counted;        /* 1: holds a per-client request count (http/guard.h); -1: over it */
 };
 
 /* Endpoint handlers: queue exactly one response and return its MHD result. */

@@ -18,6 +18,7 @@
 
 #include "http/async.h"
 #include "http/endpoints.h"
+#include "http/guard.h"
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "util/log.h"
@@ -73,6 +74,7 @@ struct server {
 	struct MHD_Daemon *daemon;
 	uint16_t port;
 	MHD_socket quiesced_fd; /* ours to close once MHD has stopped */
+	struct guard *guard;    /* per-address limits, receive deadlines */
 };
 
 static int64_t
@@ -97,6 +99,18 @@ request_log_client(struct request *req, const char *client_id)
 	req->log_client = req->log_client_buf;
 }
 
+/* The operator's limits (max_params, max_param_length) over a parsed form. */
+static int
+form_limits(const struct request *req, struct form *f, int rc)
+{
+	if (rc == FORM_OK)
+		rc = form_check_limits(f, (size_t)req->app->cfg->max_params,
+		    (size_t)req->app->cfg->max_param_length);
+	if (rc != FORM_OK)
+		form_clear(f);
+	return rc;
+}
+
 int
 request_form_body(struct request *req, struct form *f)
 {
@@ -107,7 +121,8 @@ request_form_body(struct request *req, struct form *f)
 	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", n) != 0 ||
 	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
 		return FORM_BAD_ENCODING;
-	return form_parse(req->body.data ? req->body.data : "", req->body.len, f);
+	return form_limits(req, f,
+	    form_parse(req->body.data ? req->body.data : "", req->body.len, f));
 }
 
 const char *
@@ -146,10 +161,18 @@ struct query_walk {
 };
 
 static enum MHD_Result
-query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+    size_t value_size)
 {
 	struct query_walk *w = cls;
 
+	/* libmicrohttpd decodes %00 and hands over C strings: a NUL would silently cut
+	 * the parameter short (client_id=app%00evil read as "app"). Refuse it, as the
+	 * body's form parser does. */
+	if (strlen(key) != key_size || (value != NULL && strlen(value) != value_size)) {
+		w->rc = FORM_BAD_ENCODING;
+		return MHD_NO;
+	}
 	if ((w->rc = form_add(w->f, key, value ? value : "")) != FORM_OK)
 		return MHD_NO;
 	return MHD_YES;
@@ -161,10 +184,8 @@ request_form_query(struct request *req, struct form *f)
 	struct query_walk w = {f, FORM_OK};
 
 	memset(f, 0, sizeof(*f));
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_arg, &w);
-	if (w.rc != FORM_OK)
-		form_clear(f);
-	return w.rc;
+	MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, query_arg, &w);
+	return form_limits(req, f, w.rc);
 }
 
 static const struct route *
@@ -308,6 +329,7 @@ request_new(struct server *srv, struct MHD_Connection *conn, const char *url, co
 {
 	struct request *req = calloc(1, sizeof(*req));
 	const char *rel;
+	int via_proxy;
 
 	if (req == NULL)
 		return NULL;
@@ -322,7 +344,13 @@ request_new(struct server *srv, struct MHD_Connection *conn, const char *url, co
 		return NULL;
 	}
 	remote_addr(conn, req->remote_addr, sizeof(req->remote_addr));
+	/* Behind a proxy every connection is the proxy's: its clients are counted one
+	 * by one, by their forwarded address, for as long as their requests run. */
+	via_proxy = srv->app->cfg->trusted_proxies != NULL &&
+	    netaddr_in_list(srv->app->cfg->trusted_proxies, req->remote_addr);
 	forwarded_for(req);
+	if (via_proxy)
+		req->client_counted = guard_client_take(srv->guard, req->remote_addr) == 0 ? 1 : -1;
 	return req;
 }
 
@@ -354,6 +382,16 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		if ((req = request_new(srv, conn, url, method)) == NULL)
 			return MHD_NO;
 		*con_cls = req;
+		if (req->client_counted < 0) {
+			snprintf(req->retry_after, sizeof(req->retry_after), "1");
+			return reply_error_status(req, MHD_HTTP_TOO_MANY_REQUESTS, "slow_down",
+			    "too many requests in progress from this address");
+		}
+		/* RFC 9112 §3.2: an HTTP/1.1 request without Host gets a 400. */
+		if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+		    request_header(req, MHD_HTTP_HEADER_HOST) == NULL)
+			return reply_error_status(req, MHD_HTTP_BAD_REQUEST, "invalid_request",
+			    "the Host header is required");
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)srv->app->cfg->max_body) {
 			req->body_too_large = 1;
@@ -369,6 +407,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	guard_received(srv->guard, conn);
 	if (req->responded)
 		return MHD_YES;
 	if (req->body_too_large)
@@ -401,10 +440,14 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct server *srv = cls;
 	struct request *req = *con_cls;
 
 	if (req == NULL)
 		return;
+	guard_answered(srv->guard, conn);
+	if (req->client_counted > 0)
+		guard_client_release(srv->guard, req->remote_addr);
 	metrics_request(req->app->metrics, route_index(req->route), req->status,
 	    now_us() - req->started_us);
 	/* Every refused token request, whichever layer refused it (form, client
@@ -534,6 +577,12 @@ server_start(struct app *app, const char *listen, int listen_fd, unsigned int th
 	}
 	srv->app = app;
 	srv->quiesced_fd = MHD_INVALID_SOCKET;
+	if (guard_new(app->cfg->trusted_proxies, (unsigned int)app->cfg->max_connections_per_ip,
+	    app->cfg->connection_timeout, app->metrics, &srv->guard) != 0) {
+		snprintf(err, errlen, "out of memory");
+		free(srv);
+		return -1;
+	}
 	/* MHD_USE_ITC lets a thread pool stop accepting while it finishes (quiesce). */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
@@ -547,21 +596,24 @@ server_start(struct app *app, const char *listen, int listen_fd, unsigned int th
 		sock_opt[0].ptr_value = &ss;
 	}
 	sock_opt[1].option = MHD_OPTION_END;
-	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, srv,
+	/* Connections per address are counted by the guard, not by libmicrohttpd's
+	 * per-IP limit: that one would count a reverse proxy as one client. */
+	srv->daemon = MHD_start_daemon(flags, 0, guard_accept, srv->guard, on_access, srv,
 	    MHD_OPTION_ARRAY, sock_opt,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, guard_notify, srv->guard,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)app->cfg->connection_timeout,
 	    /* libmicrohttpd zeroes this pool for every request: keep it just big enough for
 	     * headers (16 KiB, its per-connection header limit). */
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)app->cfg->max_connections_per_ip,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: %s", listen ? listen : "socket",
 		    strerror(errno));
+		guard_free(srv->guard);
 		free(srv);
 		return -1;
 	}
@@ -665,5 +717,6 @@ server_stop(struct server *srv)
 	MHD_stop_daemon(srv->daemon);
 	if (srv->quiesced_fd != MHD_INVALID_SOCKET)
 		close(srv->quiesced_fd);
+	guard_free(srv->guard);
 	free(srv);
 }

@@ -38,11 +38,16 @@ payload_text(const struct access_claims *c, const char *jti, struct buf *b)
 	char *act = NULL;
 	int rc;
 
-	rc = buf_putc(b, '{') | jsonw_member_string(b, 1, "iss", c->iss) |
-	    jsonw_member_string(b, 0, "sub", c->sub) | jsonw_member_string(b, 0, "aud", c->aud) |
-	    jsonw_member_string(b, 0, "client_id", c->client_id) |
-	    jsonw_member_int(b, 0, "iat", c->iat) | jsonw_member_int(b, 0, "nbf", c->iat) |
-	    jsonw_member_int(b, 0, "exp", c->exp) | jsonw_member_string(b, 0, "jti", jti);
+	/* One append per statement: C leaves the order of the operands of `|` open. */
+	rc = buf_putc(b, '{');
+	rc |= jsonw_member_string(b, 1, "iss", c->iss);
+	rc |= jsonw_member_string(b, 0, "sub", c->sub);
+	rc |= jsonw_member_string(b, 0, "aud", c->aud);
+	rc |= jsonw_member_string(b, 0, "client_id", c->client_id);
+	rc |= jsonw_member_int(b, 0, "iat", c->iat);
+	rc |= jsonw_member_int(b, 0, "nbf", c->iat);
+	rc |= jsonw_member_int(b, 0, "exp", c->exp);
+	rc |= jsonw_member_string(b, 0, "jti", jti);
 	if (c->scope != NULL && c->scope[0] != '\0')
 		rc |= jsonw_member_string(b, 0, "scope", c->scope);
 	if (c->auth_time > 0)
@@ -50,7 +55,8 @@ payload_text(const struct access_claims *c, const char *jti, struct buf *b)
 	if (c->act != NULL) {
 		if ((act = json_dumps(c->act, JSON_COMPACT)) == NULL)
 			return -1;
-		rc |= buf_puts(b, ",\"act\":") | buf_puts(b, act);
+		rc |= buf_puts(b, ",\"act\":");
+		rc |= buf_puts(b, act);
 		free(act);
 	}
 	rc |= buf_putc(b, '}');

@@ -42,6 +42,10 @@ store_purge(struct store *st, int64_t now, int64_t audit_before, struct store_pu
 	    "ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM audit))";
 	static const char regtokens[] = "DELETE FROM registration_tokens WHERE expires_at < ?";
 	static const char consents[] = "DELETE FROM consents WHERE expires_at < ?";
+	_Static_assert(STORE_LOGIN_RETENTION == 86400, "keep the statement below in step");
+	static const char logins[] =
+	    "DELETE FROM login_failures WHERE blocked_until < ?1 * 1000 "
+	    "AND last_failure < (?1 - 86400) * 1000";
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -54,6 +58,7 @@ store_purge(struct store *st, int64_t now, int64_t audit_before, struct store_pu
 	    (rc = purge_one(st, keys, now, &out->keys)) != STORE_OK ||
 	    (rc = purge_one(st, regtokens, now, &out->registration_tokens)) != STORE_OK ||
 	    (rc = purge_one(st, consents, now, &out->consents)) != STORE_OK ||
+	    (rc = purge_one(st, logins, now, &out->login_failures)) != STORE_OK ||
 	    (audit_before > 0 && (rc = purge_one(st, audit, audit_before, &out->audit)) != STORE_OK))
 		goto fail;
 	if (out->keys > 0 && (rc = store_keys_version_bump(st)) != STORE_OK)

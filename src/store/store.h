@@ -302,6 +302,29 @@ int store_key_delete_expired(struct store *st, int64_t now, int *deleted);
 int store_keys_version(struct store *st, int64_t *version);
 int store_keys_version_bump(struct store *st);
 
+/* ---- failed logins (logins.c) ---- */
+
+/* Rows of login_failures are kept per subject ("user:NAME", "addr:IP"), with times in
+ * milliseconds since the epoch (delays of a second must not round to nothing); purge
+ * drops a row a day after its last failure once its block has ended
+ * (STORE_LOGIN_RETENTION, seconds). */
+#define STORE_LOGIN_RETENTION 86400
+
+/* Count one failed login of subject at now_ms. A row whose last failure is older than
+ * forget_before_ms starts again from one. *failures gets the new count. */
+int store_login_failure_add(struct store *st, const char *subject, int64_t now_ms,
+    int64_t forget_before_ms, int64_t *failures);
+
+/* Block subject until until_ms; never shortens a longer block already set. */
+int store_login_block(struct store *st, const char *subject, int64_t until_ms);
+
+/* When subject's block ends (ms): *until_ms 0 when it has none or the subject is
+ * unknown. */
+int store_login_blocked_until(struct store *st, const char *subject, int64_t *until_ms);
+
+/* Forget subject's failures (after a successful login). */
+int store_login_failures_clear(struct store *st, const char *subject);
+
 /* ---- audit (audit.c) ---- */
 
 struct store_audit {
@@ -336,6 +359,7 @@ struct store_purge_counts {
 	int audit;
 	int registration_tokens;
 	int consents;
+	int login_failures;
 };
 
 /* Delete what has expired by now, and audit records older than audit_before

@@ -66,6 +66,13 @@ static const struct cfg_key keys[] = {
 	{"max_connections_per_ip", T_INT, S(max_connections_per_ip), "256", NULL, 0, 100000, 0},
 	{"connection_timeout", T_DURATION, S(connection_timeout), "30", NULL, 1, 3600, 0},
 	{"login_throttle", T_BOOL, S(login_throttle), "true", NULL, 0, 1, 0},
+	{"login_throttle_after", T_INT, S(login_throttle_after), "5", NULL, 1, 1000, 0},
+	{"login_throttle_addr_after", T_INT, S(login_throttle_addr_after), "20", NULL, 1, 100000, 0},
+	{"login_throttle_delay", T_DURATION, S(login_throttle_delay), "1", NULL, 1, 3600, 0},
+	{"login_throttle_max_delay", T_DURATION, S(login_throttle_max_delay), "900", NULL, 1, 86400, 0},
+	{"login_throttle_window", T_DURATION, S(login_throttle_window), "900", NULL, 1, 86400, 0},
+	{"max_params", T_INT, S(max_params), "64", NULL, 1, 64, 0},
+	{"max_param_length", T_INT, S(max_param_length), "8192", NULL, 64, 8192, 0},
 	{"purge_every", T_DURATION, S(purge_every), "3600", NULL, 0, 86400, 0},
 };
 
@@ -172,7 +179,7 @@ key_set(struct config *cfg, const struct cfg_key *k, const char *value, char *er
 			    k->name, value);
 			return -1;
 		}
-		/* FALLTHROUGH */
+		__attribute__((fallthrough)); /* clang does not read fall-through comments */
 	case T_STRING: {
 		char **slot = (char **)(void *)(base + k->offset);
 		char *dup;

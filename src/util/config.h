@@ -40,6 +40,13 @@ struct config {
 	int64_t max_connections_per_ip;
 	int64_t connection_timeout;
 	int64_t login_throttle;
+	int64_t login_throttle_after;
+	int64_t login_throttle_addr_after;
+	int64_t login_throttle_delay;
+	int64_t login_throttle_max_delay;
+	int64_t login_throttle_window;
+	int64_t max_params;
+	int64_t max_param_length;
 	int64_t purge_every;
 
 	/* Where each value came from (enum config_source), in key-table order. */

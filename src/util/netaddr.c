@@ -147,3 +147,29 @@ netaddr_in_list(const char *list, const char *addr)
 		return 0;
 	return list_each(list, visit_contains, a);
 }
+
+int
+netaddr_key(const char *addr, char *out, size_t outlen)
+{
+	unsigned char a[16];
+	int bits;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (addr_parse(addr, a, &bits) != 0)
+		return -1;
+	if (bits == 32 || (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)) {
+		if (inet_ntop(AF_INET, a + 12, out, (socklen_t)outlen) == NULL)
+			return -1;
+		return 0;
+	}
+	/* One IPv6 subscriber holds a whole /64: counting its addresses one by one
+	 * would let it pick a fresh address for every attempt. */
+	memset(a + 8, 0, 8);
+	if (inet_ntop(AF_INET6, a, out, (socklen_t)outlen) == NULL)
+		return -1;
+	if (strlen(out) + 4 > outlen)
+		return -1;
+	memcpy(out + strlen(out), "/64", 4);
+	return 0;
+}
