@@ -93,7 +93,7 @@ cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, cons
     int maxpos, int *npos)
 {
 	char key[64];
-	int i;
+	int i, rc;
 
 	*npos = 0;
 	for (i = 0; i < argc; i++) {
@@ -148,13 +148,8 @@ cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, cons
 				val = argv[++i];
 			else
 				return cli_misuse("option '%s' needs a value", name);
-			if (c->nflags >= CLI_MAX_FLAGS)
-				return cli_misuse("too many options");
-			c->flag_key[c->nflags] = strdup(key);
-			c->flag_val[c->nflags] = val;
-			if (c->flag_key[c->nflags] == NULL)
-				return cli_fail("out of memory");
-			c->nflags++;
+			if ((rc = cli_flag_add(c, key, val)) != 0)
+				return rc;
 			continue;
 		}
 	have_opt:
@@ -277,6 +272,20 @@ cli_issuer(struct cli *c, char **issuer)
 	if (c->st != NULL && store_setting_get_new(c->st, "issuer", issuer) == STORE_OK)
 		return EXIT_OK;
 	return cli_fail("no issuer configured (set issuer, or run 'mcp-authd init --issuer URL')");
+}
+
+int
+cli_flag_add(struct cli *c, const char *key, const char *value)
+{
+	char *k;
+
+	if (c->nflags >= CLI_MAX_FLAGS)
+		return cli_misuse("too many options");
+	if ((k = strdup(key)) == NULL)
+		return cli_fail("out of memory");
+	c->flag_key[c->nflags] = k;
+	c->flag_val[c->nflags++] = value;
+	return EXIT_OK;
 }
 
 void

@@ -83,6 +83,10 @@ int64_t cli_now(void);
 /* ISO 8601 UTC for a time (0 -> "-"); out must hold 32 bytes. */
 void cli_time_str(int64_t t, char *out);
 
+/* Record a configuration flag (--KEY VALUE) that beats the environment and the file;
+ * the value is borrowed from argv. EXIT_OK, or the exit code of the refusal. */
+int cli_flag_add(struct cli *c, const char *key, const char *value);
+
 /* Release what cli holds. */
 void cli_free(struct cli *c);
 

@@ -100,16 +100,8 @@ main(int argc, char **argv)
 			}
 			if (a[2] == 'c') {
 				c.config_file = argv[++i];
-			} else {
-				if (c.nflags >= CLI_MAX_FLAGS) {
-					rc = cli_misuse("too many options");
-					goto out;
-				}
-				if ((c.flag_key[c.nflags] = strdup("db")) == NULL) {
-					rc = cli_fail("out of memory");
-					goto out;
-				}
-				c.flag_val[c.nflags++] = argv[++i];
+			} else if ((rc = cli_flag_add(&c, "db", argv[++i])) != EXIT_OK) {
+				goto out;
 			}
 			continue;
 		}
