@@ -46,4 +46,5 @@ def main():
     print(urllib.parse.urlencode(fields))
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -48,7 +48,6 @@
 import base64
 import hashlib
 import http.client
-import html.parser
 import json
 import os
 import sqlite3
@@ -56,6 +55,9 @@ import sys
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from formdata import Form  # noqa: E402  (the same browser as the shell tests)
 
 TIMEOUT = 120
 
@@ -167,29 +169,6 @@ def burst(url, n, body):
             e = a.json()["error"]
             out["error"][e] = out["error"].get(e, 0) + 1
     print(json.dumps(out, sort_keys=True))
-
-
-class Form(html.parser.HTMLParser):
-    """The first form of a page: its action and its hidden fields."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.action = None
-        self.fields = []
-        self.done = False
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if self.done:
-            return
-        if tag == "form" and self.action is None:
-            self.action = a.get("action", "")
-        elif tag == "input" and self.action is not None and a.get("type") == "hidden":
-            self.fields.append((a["name"], a.get("value", "")))
-
-    def handle_endtag(self, tag):
-        if tag == "form" and self.action is not None:
-            self.done = True
 
 
 def mixed(base, seconds, spec):
