@@ -76,11 +76,12 @@ serve_wait(struct app *app, struct serve_hooks *hooks)
 			return 0;
 		}
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: reloading keys, reopening the audit file");
 			if (app_keys_reload(app) != 0)
 				log_error("key reload failed; keeping the current keys");
 			if (audit_sink_reopen(app->audit) != 0)
 				log_error("cannot reopen the audit file");
+			/* Said once done, so that whoever waits for this line finds it true. */
+			log_info("SIGHUP: keys reloaded, audit file reopened");
 			if (hooks != NULL && hooks->on_hup != NULL)
 				hooks->on_hup(hooks->arg);
 			continue;

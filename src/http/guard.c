@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,21 +69,6 @@ slot_of(const struct guard *g, const char *key)
 	return (int)(h % NSLOTS);
 }
 
-/* The text of a peer address; "" when it is neither IPv4 nor IPv6. */
-static void
-sa_text(const struct sockaddr *sa, char *out, size_t outlen)
-{
-	out[0] = '\0';
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-		    (socklen_t)outlen);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-		    (socklen_t)outlen);
-}
-
 /* The per-address slot of a peer, or -1 when it is exempt (a trusted proxy, or no
  * limit). */
 static int
@@ -92,7 +78,7 @@ peer_slot(const struct guard *g, const struct sockaddr *sa)
 
 	if (g->max_per_addr == 0)
 		return -1;
-	sa_text(sa, text, sizeof(text));
+	netaddr_format(sa, text, sizeof(text));
 	if (text[0] == '\0' || (g->trusted != NULL && netaddr_in_list(g->trusted, text)))
 		return -1;
 	if (netaddr_key(text, key, sizeof(key)) != 0)
@@ -195,8 +181,8 @@ guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	(void)addrlen;
 	if (slot < 0)
 		return MHD_YES;
-	/* Counted when the connection starts (guard_notify): two accepts at once may both
-	 * pass, which overshoots by at most one per listening thread. */
+	/* A quick refusal before MHD sets anything up; two accepts at once may both pass
+	 * here, so the limit itself is held where the connection is counted (guard_notify). */
 	pthread_mutex_lock(&g->lock);
 	ok = g->conns[slot] < g->max_per_addr;
 	pthread_mutex_unlock(&g->lock);
@@ -224,14 +210,24 @@ guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 		c->fd = ci != NULL ? ci->connect_fd : MHD_INVALID_SOCKET;
 		c->since_ms = c->fd != MHD_INVALID_SOCKET ? now_ms() : 0;
 		pthread_mutex_lock(&g->lock);
-		if (c->slot >= 0)
+		if (c->slot >= 0 && g->conns[c->slot] >= g->max_per_addr) {
+			/* Over the limit after all: close it at once, uncounted. */
+			c->slot = -1;
+			c->cut = 1;
+		} else if (c->slot >= 0) {
 			g->conns[c->slot]++;
+		}
 		c->next = g->head;
 		if (g->head != NULL)
 			g->head->prev = c;
 		g->head = c;
 		pthread_mutex_unlock(&g->lock);
 		*socket_context = c;
+		if (c->cut) {
+			metrics_limited(g->metrics, "connections");
+			if (c->fd != MHD_INVALID_SOCKET)
+				shutdown(c->fd, SHUT_RDWR);
+		}
 		return;
 	}
 	if ((c = *socket_context) == NULL)

@@ -222,16 +222,11 @@ remote_addr(struct MHD_Connection *conn, char *out, size_t outlen)
 	const union MHD_ConnectionInfo *ci;
 	const struct sockaddr *sa;
 
-	snprintf(out, outlen, "-");
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || (sa = ci->client_addr) == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-		    (socklen_t)outlen);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-		    (socklen_t)outlen);
+	sa = ci != NULL ? ci->client_addr : NULL;
+	netaddr_format(sa, out, outlen);
+	if (out[0] == '\0')
+		snprintf(out, outlen, "-");
 }
 
 /* Behind a reverse proxy every connection comes from the proxy: when the peer is one of

@@ -4,6 +4,8 @@
 #include "util/netaddr.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,4 +174,18 @@ netaddr_key(const char *addr, char *out, size_t outlen)
 		return -1;
 	memcpy(out + strlen(out), "/64", 4);
 	return 0;
+}
+
+void
+netaddr_format(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		    (socklen_t)outlen);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+		    (socklen_t)outlen);
 }

@@ -14,6 +14,12 @@ int netaddr_list_valid(const char *list);
 /* Is text a single IPv4 or IPv6 address? */
 int netaddr_valid(const char *text);
 
+struct sockaddr;
+
+/* The text of a socket address (IPv4 or IPv6, no port) into out; "" for any other
+ * family or NULL. */
+void netaddr_format(const struct sockaddr *sa, char *out, size_t outlen);
+
 /* The key under which per-address limits count addr: an IPv4 address (also when
  * written as ::ffff:a.b.c.d) as itself, an IPv6 address as its /64 ("2001:db8::/64").
  * -1 when addr is not an address or out (64 bytes suffice) is too small. */

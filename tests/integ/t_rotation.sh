@@ -65,7 +65,7 @@ sleep 0.3
 is "$(kid_at "$BASE")" "$K2" "with a one-hour check interval the server still signs with the old key"
 kill -HUP "$SERVER_PID"
 wait_kid "$BASE" "$K3" 3; ok $? "SIGHUP: it signs with the new key"
-like "$(cat "$T/serve.log")" "SIGHUP: reloading keys" "and says so"
+like "$(cat "$T/serve.log")" "SIGHUP: keys reloaded" "and says so"
 stop_serve
 
 # The schedule, and a retired key leaving once its tokens have surely expired.
