@@ -223,31 +223,47 @@ ensure_parent_dir(const char *path)
 int
 cli_open_store(struct cli *c, int create)
 {
-	struct store_options opt = {.synchronous = c->cfg.synchronous, .create = create};
+	struct store_options opt = {.synchronous = c->cfg.synchronous, .create = create,
+	    .timeout_ms = (int)(c->cfg.db_timeout * 1000)};
 	struct stat sb;
-	int version;
+	char *shown;
+	int version, rc = EXIT_OK;
 
 	if (c->st != NULL)
 		return EXIT_OK;
-	if (!create && stat(c->cfg.db, &sb) != 0)
-		return cli_fail("no database at %s (run 'mcp-authd init --issuer URL' first)",
-		    c->cfg.db);
-	if (create && ensure_parent_dir(c->cfg.db) != 0)
-		return cli_fail("cannot create the directory of %s: %s", c->cfg.db, strerror(errno));
-	if (store_open(c->cfg.db, &opt, &c->st) != STORE_OK)
-		return cli_fail("cannot open database %s", c->cfg.db);
+	/* A PostgreSQL URI may carry a password: never print it. */
+	if ((shown = store_location_masked_new(c->cfg.db)) == NULL)
+		return cli_fail("out of memory");
+	if (!store_location_is_url(c->cfg.db)) {
+		if (!create && stat(c->cfg.db, &sb) != 0) {
+			rc = cli_fail("no database at %s (run 'mcp-authd init --issuer URL' first)",
+			    shown);
+			goto out;
+		}
+		if (create && ensure_parent_dir(c->cfg.db) != 0) {
+			rc = cli_fail("cannot create the directory of %s: %s", shown, strerror(errno));
+			goto out;
+		}
+	}
+	if (store_open(c->cfg.db, &opt, &c->st) != STORE_OK) {
+		rc = cli_fail("cannot open database %s: %s", shown, store_open_error());
+		goto out;
+	}
 	if (create) {
 		if (store_migrate(c->st, NULL) != STORE_OK)
-			return cli_fail("cannot migrate database %s: %s", c->cfg.db,
-			    store_errmsg(c->st));
-		return EXIT_OK;
+			rc = cli_fail("cannot migrate database %s: %s", shown, store_errmsg(c->st));
+		goto out;
 	}
-	if (store_schema_version(c->st, &version) != STORE_OK || version == 0)
-		return cli_fail("database %s is not initialised (run 'mcp-authd init')", c->cfg.db);
+	if (store_schema_version(c->st, &version) != STORE_OK || version == 0) {
+		rc = cli_fail("database %s is not initialised (run 'mcp-authd init')", shown);
+		goto out;
+	}
 	/* Commands upgrade an older schema in place, as serve does. */
 	if (store_migrate(c->st, NULL) != STORE_OK)
-		return cli_fail("cannot migrate database %s: %s", c->cfg.db, store_errmsg(c->st));
-	return EXIT_OK;
+		rc = cli_fail("cannot migrate database %s: %s", shown, store_errmsg(c->st));
+out:
+	free(shown);
+	return rc;
 }
 
 int

@@ -103,6 +103,7 @@ int cmd_audit(struct cli *c, int argc, char **argv);
 int cmd_check_config(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);
 int cmd_purge(struct cli *c, int argc, char **argv);
+int cmd_store(struct cli *c, int argc, char **argv);
 int cmd_bench_seed(struct cli *c, int argc, char **argv);
 
 #endif

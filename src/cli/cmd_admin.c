@@ -18,13 +18,17 @@ print_setting(const char *key, const char *value, enum config_source src, int se
 {
 	json_t *doc = arg;
 	const char *shown = (secret && value[0] != '\0') ? "********" : value;
+	char *masked = NULL;
 
-	if (doc != NULL) {
+	/* A PostgreSQL URI in db may carry a password: show everything else. */
+	if (strcmp(key, "db") == 0 && (masked = store_location_masked_new(value)) != NULL)
+		shown = masked;
+	if (doc != NULL)
 		json_object_set_new(doc, key, json_pack("{s:s, s:s}", "value", shown, "source",
 		    source_names[src]));
-		return;
-	}
-	printf("%-24s = %-40s # %s\n", key, shown, source_names[src]);
+	else
+		printf("%-24s = %-40s # %s\n", key, shown, source_names[src]);
+	free(masked);
 }
 
 int
@@ -59,7 +63,12 @@ cmd_backup(struct cli *c, int argc, char **argv)
 		return rc;
 	if (npos != 1)
 		return cli_misuse("usage: backup FILE");
-	if ((rc = cli_config_load(c)) != 0 || (rc = cli_open_store(c, 0)) != 0)
+	if ((rc = cli_config_load(c)) != 0)
+		return rc;
+	if (store_location_is_url(c->cfg.db))
+		return cli_fail("backup works on SQLite only: back up PostgreSQL with pg_dump or "
+				"pg_basebackup");
+	if ((rc = cli_open_store(c, 0)) != 0)
 		return rc;
 	if (stat(pos[0], &sb) == 0)
 		return cli_fail("%s exists; a backup never overwrites", pos[0]);

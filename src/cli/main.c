@@ -12,7 +12,7 @@
 #include "util/log.h"
 
 static const char usage_text[] =
-    "usage: mcp-authd [--config FILE] [--db PATH] [--json] COMMAND ...\n"
+    "usage: mcp-authd [--config FILE] [--db PATH|postgresql://...] [--json] COMMAND ...\n"
     "  init --issuer URL                       create/upgrade the database, first keys\n"
     "  serve [--listen ADDR:PORT]              run the server\n"
     "  dev [--port N] [--resource URI]... [--interactive] [--user NAME:PASSWORD]\n"
@@ -34,7 +34,8 @@ static const char usage_text[] =
     "             [--from DEV_ISSUER_URL]         (through a running `mcp-authd dev`)\n"
     "  audit tail [-n N]\n"
     "  check-config                            print the effective configuration, secrets masked\n"
-    "  backup FILE                             online backup, safe while serving\n"
+    "  backup FILE                             online backup, safe while serving (SQLite)\n"
+    "  store copy --to URL                     copy everything into an empty database\n"
     "  purge                                   drop expired codes, tokens, keys, old audit records\n"
     "Every command accepts --json. Every configuration key is also a flag (--access-token-ttl 300).\n";
 
@@ -54,6 +55,7 @@ static const struct {
 	{"check-config", cmd_check_config},
 	{"backup", cmd_backup},
 	{"purge", cmd_purge},
+	{"store", cmd_store},
 	{"bench-seed", cmd_bench_seed},
 };
 

@@ -35,7 +35,10 @@ app_store(struct app *app)
 	if (st != NULL)
 		return st;
 	if (store_open(app->db_path, &app->store_opt, &st) != STORE_OK) {
-		log_error("cannot open database %s", app->db_path);
+		char *shown = store_location_masked_new(app->db_path);
+
+		log_error("cannot open database %s: %s", shown ? shown : "", store_open_error());
+		free(shown);
 		return NULL;
 	}
 	if (pthread_setspecific(app->store_key, st) != 0) {
@@ -198,6 +201,7 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 	app->mk = *mk;
 	app->store_opt.synchronous = cfg->synchronous;
 	app->store_opt.manual_checkpoint = 1;
+	app->store_opt.timeout_ms = (int)(cfg->db_timeout * 1000);
 	app->max_token_ttl = cfg->access_token_ttl;
 	pthread_mutex_init(&app->lock, NULL);
 	if (pthread_key_create(&app->store_key, store_destructor) != 0) {
@@ -215,6 +219,13 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 	p = strstr(app->issuer, "://");
 	p = p ? strchr(p + 3, '/') : NULL;
 	app->issuer_path = p ? p : "";
+	/* The registry cache first: every connection opened from here on uses it. */
+	if ((rc = store_cache_start(app->db_path, &app->store_opt, (int)cfg->registry_poll_ms,
+		 &app->cache)) != STORE_OK) {
+		snprintf(err, errlen, "cannot load the registry: %s", store_open_error());
+		return -1;
+	}
+	app->store_opt.cache = app->cache;
 	if ((rc = app_keys_reload(app)) != 0) {
 		snprintf(err, errlen, rc == KEYSTORE_EMASTER
 		    ? "the signing keys do not open with this master key"
@@ -295,6 +306,7 @@ app_free(struct app *app)
 	metrics_free(app->metrics);
 	secret_cache_free(app->secrets);
 	audit_sink_close(app->audit);
+	store_cache_stop(app->cache);
 	for (i = 0; i < sizeof(app->templates) / sizeof(app->templates[0]); i++)
 		free(app->templates[i]);
 	OPENSSL_cleanse(app->csrf_key, sizeof(app->csrf_key));

@@ -30,6 +30,7 @@ struct app {
 	int64_t max_token_ttl;      /* longest access token any key may have signed */
 
 	pthread_key_t store_key;    /* this thread's struct store * */
+	struct store_cache *cache;  /* clients, resources, edges, revoked jtis (§10.2) */
 	pthread_mutex_t lock;       /* guards keys and the cached responses below */
 	struct keyset *keys;
 	struct workpool *hashpool;  /* argon2 off the event threads */

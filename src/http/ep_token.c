@@ -123,6 +123,12 @@ ep_token(struct request *req)
 		form_clear(&f);
 		return reply_oauth_error(req, OAUTH_UNSUPPORTED_GRANT_TYPE, "unsupported grant_type");
 	}
+	/* A node that has lost its database says so at once rather than make every
+	 * client wait db_timeout: 503 with Retry-After, which clients retry. */
+	if (store_cache_healthy(req->app->cache) != STORE_OK) {
+		form_clear(&f);
+		return reply_oauth_error(req, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
+	}
 	switch (client_authenticate(req, &f, auth_flags, &client, &result)) {
 	case CLIENT_AUTH_PENDING:
 		form_clear(&f);

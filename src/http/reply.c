@@ -3,6 +3,7 @@
 
 #include "http/reply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,9 @@ reply_queue(struct request *req, unsigned int status, struct MHD_Response *resp)
 		return MHD_NO;
 	for (i = 0; i < req->n_set_cookie; i++)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie[i]);
+	/* Every 503 says when to come back (a database failover takes seconds). */
+	if (req->retry_after[0] == '\0' && status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		snprintf(req->retry_after, sizeof(req->retry_after), "1");
 	if (req->retry_after[0] != '\0')
 		MHD_add_response_header(resp, "Retry-After", req->retry_after);
 	/* Shutting down: this answer is the connection's last, so that keep-alive clients

@@ -38,6 +38,16 @@ refuse(struct token_response *out, enum oauth_error e, const char *fmt, ...)
 	return -1;
 }
 
+/* The database failed the grant: 503 when it may pass on a retry, else 500. */
+static int
+refuse_db(struct token_response *out, int store_rc)
+{
+	out->store_rc = store_rc;
+	if (store_rc_transient(store_rc))
+		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable, retry");
+	return refuse(out, OAUTH_SERVER_ERROR, "database error");
+}
+
 static void
 audit_record(const struct grant_env *env, int batched, const char *event, const char *outcome,
     const char *reason, const char *client_id, const char *sub, const char *resource,
@@ -114,6 +124,7 @@ issue_token(const struct grant_env *env, const char *client_id, const char *sub,
 	struct access_claims *c = &out->claims;
 	unsigned char hash[SECRET_HASH_LEN];
 	int64_t ttl = r->ttl > 0 ? r->ttl : env->access_ttl;
+	int src;
 
 	if (max_ttl > 0 && ttl > max_ttl)
 		ttl = max_ttl;
@@ -141,9 +152,9 @@ issue_token(const struct grant_env *env, const char *client_id, const char *sub,
 	if ((out->refresh_token = secret_random_new(32)) == NULL)
 		return refuse(out, OAUTH_SERVER_ERROR, "no randomness");
 	secret_hash(out->refresh_token, hash);
-	if (store_refresh_add(env->st, hash, family_id, family_scope, env->now,
-		env->now + env->refresh_ttl, out->jti, c->exp) != STORE_OK)
-		return refuse(out, OAUTH_SERVER_ERROR, "cannot store the refresh token");
+	if ((src = store_refresh_add(env->st, hash, family_id, family_scope, env->now,
+		 env->now + env->refresh_ttl, out->jti, c->exp)) != STORE_OK)
+		return refuse_db(out, src);
 	out->deferred = 1;
 	return 0;
 }
@@ -202,19 +213,84 @@ grant_code_issue(const struct grant_env *env, const struct store_client *client,
 	return 0;
 }
 
-/* Commit, turning a failed commit into a server error. */
+/* Commit, turning a failed commit into 503 (the database, not the request, failed). */
 static int
 finish(const struct grant_env *env, struct token_response *out, int rc)
 {
-	if (store_commit(env->st) != STORE_OK) {
+	int src = store_commit(env->st);
+
+	if (src != STORE_OK) {
 		token_response_clear(out);
+		out->store_rc = src;
 		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
 	}
 	return rc;
 }
 
+/* A failed statement inside the transaction: roll back and say why. */
+static int
+abandon(const struct grant_env *env, struct token_response *out, int store_rc)
+{
+	int keep = out->store_rc;
+
+	store_rollback(env->st);
+	token_response_clear(out);
+	if (store_rc == STORE_OK)
+		store_rc = keep;
+	if (store_rc != STORE_OK)
+		return refuse_db(out, store_rc);
+	return refuse(out, OAUTH_SERVER_ERROR, "cannot issue the tokens");
+}
+
+static int
+code_attempt(const struct grant_env *env, const struct store_client *client,
+    const char *code, const char *verifier, const char *redirect_uri, const char *resource,
+    struct token_response *out);
+static int
+refresh_attempt(const struct grant_env *env, const struct store_client *client,
+    const char *refresh_token, const char *resource, const char *scope,
+    struct token_response *out);
+
+/* A stateful grant whose transaction lost a conflict to another node (or whose
+ * connection went before COMMIT was sent) runs again; one whose COMMIT had an unknown
+ * outcome does not (STORE_UNKNOWN: fail closed). */
+static int
+retry_wanted(struct token_response *out, int rc, int attempt)
+{
+	if (rc == 0 || out->store_rc != STORE_RETRY || attempt + 1 >= GRANT_ATTEMPTS)
+		return 0;
+	token_response_clear(out);
+	return 1;
+}
+
 int
 grant_authorization_code(const struct grant_env *env, const struct store_client *client,
+    const char *code, const char *verifier, const char *redirect_uri, const char *resource,
+    struct token_response *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = code_attempt(env, client, code, verifier, redirect_uri, resource, out);
+	while (retry_wanted(out, rc, attempt++));
+	return rc;
+}
+
+int
+grant_refresh(const struct grant_env *env, const struct store_client *client,
+    const char *refresh_token, const char *resource, const char *scope,
+    struct token_response *out)
+{
+	int rc, attempt = 0;
+
+	do
+		rc = refresh_attempt(env, client, refresh_token, resource, scope, out);
+	while (retry_wanted(out, rc, attempt++));
+	return rc;
+}
+
+static int
+code_attempt(const struct grant_env *env, const struct store_client *client,
     const char *code, const char *verifier, const char *redirect_uri, const char *resource,
     struct token_response *out)
 {
@@ -238,9 +314,9 @@ grant_authorization_code(const struct grant_env *env, const struct store_client 
 	if ((family_id = secret_random_new(16)) == NULL)
 		return refuse(out, OAUTH_SERVER_ERROR, "no randomness");
 	secret_hash(code, hash);
-	if (store_begin(env->st) != STORE_OK) {
+	if ((rc = store_begin(env->st)) != STORE_OK) {
 		free(family_id);
-		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+		return refuse_db(out, rc);
 	}
 	rc = store_code_redeem(env->st, hash, env->now, family_id, &c);
 	if (rc == STORE_NOTFOUND) {
@@ -261,8 +337,7 @@ grant_authorization_code(const struct grant_env *env, const struct store_client 
 		goto out;
 	}
 	if (rc != STORE_OK) {
-		store_rollback(env->st);
-		rc = refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+		rc = abandon(env, out, rc);
 		goto out;
 	}
 	/* From here the code is spent whatever happens: a failed attempt still uses it. */
@@ -298,13 +373,17 @@ grant_authorization_code(const struct grant_env *env, const struct store_client 
 	fam.auth_time = c.auth_time;
 	fam.created_at = env->now;
 	fam.expires_at = env->now + env->refresh_ttl;
-	if ((scope = registry_scope_for(&r, c.scope)) == NULL ||
-	    store_family_add(env->st, &fam) != STORE_OK ||
-	    issue(env, client->client_id, user.name, c.auth_time, &r, scope, family_id, c.scope,
+	if ((scope = registry_scope_for(&r, c.scope)) == NULL) {
+		rc = abandon(env, out, STORE_OK);
+		goto out;
+	}
+	if ((rc = store_family_add(env->st, &fam)) != STORE_OK) {
+		rc = abandon(env, out, rc);
+		goto out;
+	}
+	if (issue(env, client->client_id, user.name, c.auth_time, &r, scope, family_id, c.scope,
 		out) != 0) {
-		store_rollback(env->st);
-		token_response_clear(out);
-		rc = refuse(out, OAUTH_SERVER_ERROR, "cannot issue the tokens");
+		rc = abandon(env, out, STORE_OK);
 		goto out;
 	}
 	audit(env, "token.issued", "ok", "authorization_code", client->client_id, user.name, r.uri,
@@ -319,8 +398,8 @@ out:
 	return rc;
 }
 
-int
-grant_refresh(const struct grant_env *env, const struct store_client *client,
+static int
+refresh_attempt(const struct grant_env *env, const struct store_client *client,
     const char *refresh_token, const char *resource, const char *scope,
     struct token_response *out)
 {
@@ -339,8 +418,8 @@ grant_refresh(const struct grant_env *env, const struct store_client *client,
 	if (scope != NULL && !scope_valid(scope))
 		return refuse(out, OAUTH_INVALID_SCOPE, "malformed scope");
 	secret_hash(refresh_token, hash);
-	if (store_begin(env->st) != STORE_OK)
-		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+	if ((rc = store_begin(env->st)) != STORE_OK)
+		return refuse_db(out, rc);
 	rc = store_refresh_get(env->st, hash, &rt);
 	if (rc == STORE_NOTFOUND) {
 		refuse(out, OAUTH_INVALID_GRANT, "unknown refresh token");
@@ -348,10 +427,8 @@ grant_refresh(const struct grant_env *env, const struct store_client *client,
 		    NULL, NULL);
 		return finish(env, out, -1);
 	}
-	if (rc != STORE_OK) {
-		store_rollback(env->st);
-		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
-	}
+	if (rc != STORE_OK)
+		return abandon(env, out, rc);
 	if (rt.family.client != client->id)
 		reason = "the refresh token was issued to another client";
 	else if (rt.family.revoked_at != 0)
@@ -384,13 +461,14 @@ grant_refresh(const struct grant_env *env, const struct store_client *client,
 		rc = finish(env, out, -1);
 		goto out;
 	}
-	if (rc != STORE_OK ||
-	    (token_scope = registry_scope_for(&r, scope ? scope : rt.family.scope)) == NULL ||
+	if (rc != STORE_OK) {
+		rc = abandon(env, out, rc);
+		goto out;
+	}
+	if ((token_scope = registry_scope_for(&r, scope ? scope : rt.family.scope)) == NULL ||
 	    issue(env, client->client_id, rt.family.user_name, rt.family.auth_time, &r, token_scope,
 		rt.family_id, rt.family.scope, out) != 0) {
-		store_rollback(env->st);
-		token_response_clear(out);
-		rc = refuse(out, OAUTH_SERVER_ERROR, "cannot issue the tokens");
+		rc = abandon(env, out, STORE_OK);
 		goto out;
 	}
 	audit(env, "token.issued", "ok", "refresh_token", client->client_id, rt.family.user_name,

@@ -43,7 +43,13 @@ struct token_response {
 	 * duration). */
 	int deferred;
 	struct access_claims claims;
+	/* The store's code when the database, not the request, failed the grant: with
+	 * STORE_RETRY the transaction lost a conflict and ran again (at most GRANT_ATTEMPTS
+	 * times). */
+	int store_rc;
 };
+
+#define GRANT_ATTEMPTS 3
 
 void token_response_clear(struct token_response *r);
 

@@ -43,7 +43,7 @@ registry_resource_find(struct store *st, const char *uri, int auto_register, int
 	if (rc == STORE_OK)
 		e = OAUTH_OK;
 	else if (rc != STORE_NOTFOUND)
-		e = OAUTH_SERVER_ERROR;
+		e = store_rc_transient(rc) ? OAUTH_TEMPORARILY_UNAVAILABLE : OAUTH_SERVER_ERROR;
 	free(reg);
 	free(key);
 	return e;
@@ -65,6 +65,8 @@ registry_resource_for_client(struct store *st, const char *uri, int64_t client,
 	free(key);
 	if (rc == STORE_OK)
 		return OAUTH_OK;
+	if (rc != STORE_NOTFOUND && store_rc_transient(rc))
+		return OAUTH_TEMPORARILY_UNAVAILABLE;
 	if (rc != STORE_NOTFOUND || !auto_register)
 		return rc == STORE_NOTFOUND ? OAUTH_INVALID_TARGET : OAUTH_SERVER_ERROR;
 	/* Dev mode: register it, as registry_resource_find does. */

@@ -1,6 +1,9 @@
-/* The storage interface: everything the server keeps, behind one small API so that
- * another backend (PostgreSQL for multi-node fleets) can replace SQLite without
- * touching the endpoints. The store knows no protocol: it keeps and finds rows.
+/* The storage interface: everything the server keeps, behind one small API with two
+ * backends, SQLite (store/sqlite/, the embedded default) and PostgreSQL
+ * (store/postgresql/, for fleets of nodes sharing one database). The backend is picked
+ * when the store opens, from the location: a postgresql:// or postgres:// URI selects
+ * PostgreSQL, anything else is a SQLite path. Nothing above store/ knows which runs. The
+ * store knows no protocol: it keeps and finds rows.
  *
  * Conventions: functions return STORE_OK (0) or a negative STORE_* code; results go
  * through out-parameters cleared on entry; structs filled by a getter own their
@@ -13,22 +16,45 @@
 #include <stdint.h>
 
 struct store;
+struct store_cache;
 
 enum {
 	STORE_OK = 0,
 	STORE_ERROR = -1,
 	STORE_NOTFOUND = -2,
-	STORE_CONFLICT = -3, /* a unique key already exists */
-	STORE_BUSY = -4,     /* the database stayed locked past the busy timeout */
+	STORE_CONFLICT = -3,    /* a unique key already exists */
+	STORE_BUSY = -4,        /* the database stayed locked past the timeout */
+	STORE_UNAVAILABLE = -5, /* the database cannot be reached (or timed out) */
+	STORE_RETRY = -6,       /* the transaction lost a conflict (serialization failure,
+				 * deadlock, a connection lost before COMMIT): it was rolled
+				 * back and may be run again from store_begin */
+	STORE_UNKNOWN = -7,     /* the connection went while COMMIT was in flight: the
+				 * outcome is unknown; fail closed, never retry */
+	STORE_UNSUPPORTED = -8, /* this backend does not do that (backup on PostgreSQL) */
 };
 
-/* ---- connection, schema, transactions (db.c) ---- */
+/* STORE_UNAVAILABLE, STORE_RETRY, STORE_UNKNOWN and STORE_BUSY: the database, not the
+ * request, is at fault (answer 503 temporarily_unavailable). */
+int store_rc_transient(int rc);
+
+/* ---- locations (store.c) ---- */
+
+/* 1 when location names PostgreSQL (a postgresql:// or postgres:// URI). */
+int store_location_is_url(const char *location);
+
+/* The location fit to print: the password of a URI (user:PASSWORD@ or a password=
+ * parameter) replaced by "****". New string; NULL on allocation failure. */
+char *store_location_masked_new(const char *location);
+
+/* ---- connection, schema, transactions (store.c, then each backend's db.c) ---- */
 
 struct store_options {
-	const char *synchronous; /* "NORMAL" (default) or "FULL" */
-	int create;              /* create the file when missing */
+	const char *synchronous; /* SQLite: "NORMAL" (default) or "FULL" */
+	int create;              /* SQLite: create the file when missing */
 	int readonly;
-	int manual_checkpoint;   /* leave WAL checkpoints to store_checkpoint (servers) */
+	int manual_checkpoint;   /* SQLite: leave WAL checkpoints to store_checkpoint */
+	int timeout_ms;          /* longest wait for the database (0: 5000) */
+	struct store_cache *cache; /* connections of a server share its registry cache */
 };
 
 /* A path for a process-private in-memory database that several connections (one
@@ -36,44 +62,63 @@ struct store_options {
  * returned string is owned by the caller. */
 char *store_memory_path_new(void);
 
-/* Open a connection: WAL for files, foreign keys on, busy timeout set. */
-int store_open(const char *path, const struct store_options *opt, struct store **out);
+/* Open a connection to location (a SQLite path or a PostgreSQL URI): SQLite in WAL
+ * mode with foreign keys on; PostgreSQL with the statement cache of this connection.
+ * STORE_UNAVAILABLE when PostgreSQL cannot be reached within the timeout. */
+int store_open(const char *location, const struct store_options *opt, struct store **out);
+
+/* Why the last store_open of this thread failed, for one line of log or CLI output
+ * (never a password); "" when it did not. */
+const char *store_open_error(void);
 
 /* Finalize cached statements and close; accepts NULL. */
 void store_close(struct store *st);
 
-/* Apply the embedded migrations newer than the recorded schema version, each in
- * its own transaction. *applied (may be NULL) receives how many ran. */
+/* "sqlite" or "postgresql". */
+const char *store_backend_name(const struct store *st);
+
+/* Apply the embedded migrations of this backend newer than the recorded schema version,
+ * each in its own transaction (on PostgreSQL under an advisory lock, so that nodes and
+ * the CLI starting together never race). *applied (may be NULL) receives how many ran. */
 int store_migrate(struct store *st, int *applied);
 
 /* Highest applied migration (0 for an empty database). */
 int store_schema_version(struct store *st, int *version);
 
-/* Write transactions take the write lock at once (BEGIN IMMEDIATE), so that two
- * writers never deadlock upgrading a read lock. */
+/* Write transactions take the write lock at once (SQLite: BEGIN IMMEDIATE, so that two
+ * writers never deadlock upgrading a read lock; PostgreSQL: READ COMMITTED, where every
+ * single-use rule is one conditional statement). */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+
+/* Serialize with every other process on what (inside a transaction, until it ends):
+ * scheduled key rotation runs once across the nodes of a fleet. */
+enum store_lock {
+	STORE_LOCK_KEYS = 1,
+};
+int store_lock(struct store *st, enum store_lock what);
 
 /* Settings: small named values kept in the database (issuer, keys version). */
 int store_setting_get_new(struct store *st, const char *key, char **value);
 int store_setting_set(struct store *st, const char *key, const char *value);
 
-/* Online backup to a new file, safe while other connections write. */
+/* Online backup to a new file, safe while other connections write (SQLite only:
+ * STORE_UNSUPPORTED on PostgreSQL, whose own tools do it). */
 int store_backup(struct store *st, const char *dest_path);
 
 /* A passive WAL checkpoint when the WAL has grown past min_frames since the last one,
  * run by one background thread so that no request's commit pays for copying the WAL
- * back into the database. 1 when one ran, 0 when not needed. */
+ * back into the database. 1 when one ran, 0 when not needed (always 0 on PostgreSQL). */
 int store_checkpoint(struct store *st, int min_frames);
 
-/* The database's size in bytes (pages times page size). */
+/* The database's size in bytes. */
 int store_size(struct store *st, int64_t *bytes);
 
 /* Cheap liveness check of the connection (SELECT 1). */
 int store_ping(struct store *st);
 
-/* Last SQLite error text, for logs (never shown to clients). */
+/* Last database error text, for logs (never shown to clients). */
 const char *store_errmsg(struct store *st);
 
 /* ---- users (users.c) ---- */
@@ -325,6 +370,12 @@ int store_login_blocked_until(struct store *st, const char *subject, int64_t *un
 /* Forget subject's failures (after a successful login). */
 int store_login_failures_clear(struct store *st, const char *subject);
 
+/* ---- rate limits shared by every node (logins.c) ---- */
+
+/* Count one event for key in the fixed window that starts at window_start (seconds);
+ * *count gets the events of that window so far, this one included. */
+int store_rate_take(struct store *st, const char *key, int64_t window_start, int64_t *count);
+
 /* ---- audit (audit.c) ---- */
 
 struct store_audit {
@@ -360,11 +411,96 @@ struct store_purge_counts {
 	int registration_tokens;
 	int consents;
 	int login_failures;
+	int rate_limits;
+	int changes;
 };
 
 /* Delete what has expired by now, and audit records older than audit_before
  * (0 keeps them all), in one transaction. */
 int store_purge(struct store *st, int64_t now, int64_t audit_before,
     struct store_purge_counts *out);
+
+/* ---- moving a deployment between databases (copy.c) ---- */
+
+/* The tables, in an order where every row's references come before it. */
+enum store_table {
+	STORE_T_SETTINGS,
+	STORE_T_USERS,
+	STORE_T_RESOURCES,
+	STORE_T_EXCHANGE_EDGES,
+	STORE_T_CLIENTS,
+	STORE_T_CLIENT_REDIRECT_URIS,
+	STORE_T_CLIENT_RESOURCES,
+	STORE_T_REGISTRATION_TOKENS,
+	STORE_T_CONSENTS,
+	STORE_T_SESSIONS,
+	STORE_T_AUTH_CODES,
+	STORE_T_TOKEN_FAMILIES,
+	STORE_T_REFRESH_TOKENS,
+	STORE_T_REVOKED_JTIS,
+	STORE_T_KEYS,
+	STORE_T_AUDIT,
+	STORE_T_LOGIN_FAILURES,
+	STORE_T_RATE_LIMITS,
+	STORE_TABLE_COUNT
+};
+
+/* The table's name ("auth_codes"). */
+const char *store_table_name(enum store_table t);
+
+enum store_value_kind { STORE_V_NULL, STORE_V_INT, STORE_V_TEXT, STORE_V_BLOB };
+
+struct store_value {
+	enum store_value_kind kind;
+	int64_t i;
+	const void *p;          /* text (NUL-terminated) or blob; borrowed */
+	size_t len;
+};
+
+#define STORE_COPY_MAX_COLS 16
+
+/* One row of a table, every column in the table's fixed order. */
+struct store_copy_row {
+	size_t n;
+	struct store_value v[STORE_COPY_MAX_COLS];
+};
+typedef int (*store_copy_row_fn)(const struct store_copy_row *row, void *arg);
+
+struct store_copy_report {
+	int64_t rows[STORE_TABLE_COUNT];   /* copied, then counted again in the destination */
+};
+
+/* Copy every row of every table from src into dst, which must hold a migrated but empty
+ * schema (STORE_CONFLICT when it holds any row), in one transaction of dst, then count
+ * each table on both sides: STORE_ERROR unless every count matches. Keys stay sealed
+ * under the same master key. */
+int store_copy(struct store *src, struct store *dst, struct store_copy_report *out);
+
+/* ---- registry cache (cache.c) ---- */
+
+/* A per-process cache of clients, resources, exchange edges and revoked jtis, so that
+ * client_credentials and token exchange read nothing from the database. A background
+ * thread, on its own connection, applies every change recorded in the database's change
+ * log (written by triggers, so changes made by other nodes and the CLI count) within
+ * poll_ms, woken at once by LISTEN/NOTIFY on PostgreSQL; after a lost connection it
+ * reloads everything. Changes made through this process's own connections apply at
+ * their commit. Connections opened with store_options.cache use it. */
+int store_cache_start(const char *location, const struct store_options *opt, int poll_ms,
+    struct store_cache **out);
+void store_cache_stop(struct store_cache *c);
+
+/* 0 while the background thread reaches the database, or it has failed for less than
+ * timeout_ms; STORE_UNAVAILABLE after that, and at once after any connection of this
+ * process found the database unreachable, until a poll succeeds again. */
+int store_cache_healthy(struct store_cache *c);
+
+struct store_cache_stats {
+	int64_t hits;
+	int64_t misses;
+	int64_t reloads;        /* full reloads (start, reconnects, a gap in the log) */
+	int64_t applied_seq;    /* last change applied */
+	int64_t revoked_jtis;   /* in the denylist now */
+};
+void store_cache_stats(struct store_cache *c, struct store_cache_stats *out);
 
 #endif

@@ -74,6 +74,8 @@ static const struct cfg_key keys[] = {
 	{"max_params", T_INT, S(max_params), "64", NULL, 1, 64, 0},
 	{"max_param_length", T_INT, S(max_param_length), "8192", NULL, 64, 8192, 0},
 	{"purge_every", T_DURATION, S(purge_every), "3600", NULL, 0, 86400, 0},
+	{"db_timeout", T_DURATION, S(db_timeout), "5", NULL, 1, 300, 0},
+	{"registry_poll_ms", T_INT, S(registry_poll_ms), "250", NULL, 20, 1000, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -48,6 +48,8 @@ struct config {
 	int64_t max_params;
 	int64_t max_param_length;
 	int64_t purge_every;
+	int64_t db_timeout;         /* longest wait for the database before a 503 */
+	int64_t registry_poll_ms;   /* how often the registry cache reads the change log */
 
 	/* Where each value came from (enum config_source), in key-table order. */
 	unsigned char sources[CONFIG_MAX_KEYS];

@@ -12,8 +12,9 @@ struct embedded_file {
 	size_t len;
 };
 
-/* sql/NNN_*.sql in name order. */
-extern const struct embedded_file embedded_sql[];
+/* sql/sqlite/NNN_*.sql and sql/postgresql/NNN_*.sql in name order. */
+extern const struct embedded_file embedded_sql_sqlite[];
+extern const struct embedded_file embedded_sql_postgresql[];
 
 /* The default page templates (templates/NAME.html). */
 extern const struct embedded_file embedded_templates[];

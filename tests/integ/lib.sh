@@ -146,6 +146,28 @@ jwt_json() {
 		base64 -d 2>/dev/null
 }
 
+# until_ms LIMIT_MS COMMAND...: run COMMAND every 20 ms until it succeeds, at most
+# LIMIT_MS; ELAPSED_MS gets how long it took. Fails when time ran out. Changes made by
+# one process reach another's registry cache within a second (DESIGN.md §10.2): this is
+# how the tests measure it.
+until_ms() {
+	local limit=$1 start now
+	shift
+	start=$(date +%s%3N)
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			ELAPSED_MS=$(($(date +%s%3N) - start))
+			return 0
+		fi
+		now=$(date +%s%3N)
+		if [ $((now - start)) -ge "$limit" ]; then
+			ELAPSED_MS=$((now - start))
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
 # pkce: sets VERIFIER and CHALLENGE (S256).
 pkce() {
 	VERIFIER=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')

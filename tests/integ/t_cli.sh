@@ -18,7 +18,7 @@ init_db
 test -f "$MCP_AUTHD_MASTER_KEY_FILE"; ok $? "init created the master key file"
 is "$(stat -c %a "$MCP_AUTHD_MASTER_KEY_FILE")" 600 "master key file is 0600"
 out=$(authd --json init --issuer "$ISSUER"); ok $? "init again upgrades in place"
-is "$(echo "$out" | jq -r .schema_version)" "$(ls "$TOP_SRCDIR"/sql/[0-9]*.sql | wc -l)" \
+is "$(echo "$out" | jq -r .schema_version)" "$(ls "$TOP_SRCDIR"/sql/sqlite/[0-9]*.sql | wc -l)" \
 	"schema version: every migration applied"
 is "$(echo "$out" | jq -r .master_key_created)" false "the existing master key is kept"
 

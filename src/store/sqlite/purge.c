@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
 static int
 purge_one(struct store *st, const char *sql, int64_t t, int *count)
@@ -21,7 +21,7 @@ purge_one(struct store *st, const char *sql, int64_t t, int *count)
 }
 
 int
-store_purge(struct store *st, int64_t now, int64_t audit_before, struct store_purge_counts *out)
+sqlite_purge(struct store *st, int64_t now, int64_t audit_before, struct store_purge_counts *out)
 {
 	static const char codes[] = "DELETE FROM auth_codes WHERE expires_at < ?";
 	/* A family goes when every token in it has expired (refreshing does not touch the
@@ -46,10 +46,16 @@ store_purge(struct store *st, int64_t now, int64_t audit_before, struct store_pu
 	static const char logins[] =
 	    "DELETE FROM login_failures WHERE blocked_until < ?1 * 1000 "
 	    "AND last_failure < (?1 - 86400) * 1000";
+	/* Rate windows are a minute; an hour is ample. */
+	static const char rates[] = "DELETE FROM rate_limits WHERE window_start < ?1 - 3600";
+	/* A node that has not read the change log for a day reloads everything anyway. */
+	static const char changes[] =
+	    "DELETE FROM registry_changes WHERE at < ?1 - 86400 "
+	    "AND seq < (SELECT max(seq) FROM registry_changes)";
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = store_begin(st)) != STORE_OK)
+	if ((rc = sqlite_begin(st)) != STORE_OK)
 		return rc;
 	if ((rc = purge_one(st, codes, now, &out->codes)) != STORE_OK ||
 	    (rc = purge_one(st, families, now, &out->refresh_families)) != STORE_OK ||
@@ -59,12 +65,14 @@ store_purge(struct store *st, int64_t now, int64_t audit_before, struct store_pu
 	    (rc = purge_one(st, regtokens, now, &out->registration_tokens)) != STORE_OK ||
 	    (rc = purge_one(st, consents, now, &out->consents)) != STORE_OK ||
 	    (rc = purge_one(st, logins, now, &out->login_failures)) != STORE_OK ||
+	    (rc = purge_one(st, rates, now, &out->rate_limits)) != STORE_OK ||
+	    (rc = purge_one(st, changes, now, &out->changes)) != STORE_OK ||
 	    (audit_before > 0 && (rc = purge_one(st, audit, audit_before, &out->audit)) != STORE_OK))
 		goto fail;
-	if (out->keys > 0 && (rc = store_keys_version_bump(st)) != STORE_OK)
+	if (out->keys > 0 && (rc = sqlite_keys_version_bump(st)) != STORE_OK)
 		goto fail;
-	return store_commit(st);
+	return sqlite_commit(st);
 fail:
-	store_rollback(st);
+	sqlite_rollback(st);
 	return rc;
 }

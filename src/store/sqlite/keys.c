@@ -5,30 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
 #define KEY_COLS                                                                          \
 	"id, kid, alg, state, public_jwk, private_enc, created_at, activated_at, retired_at, " \
 	"delete_after"
 
-void
-store_key_clear(struct store_key *k)
-{
-	if (k == NULL)
-		return;
-	free(k->kid);
-	free(k->alg);
-	free(k->state);
-	free(k->public_jwk);
-	if (k->private_enc != NULL) {
-		memset(k->private_enc, 0, k->private_enc_len);
-		free(k->private_enc);
-	}
-	memset(k, 0, sizeof(*k));
-}
 
 int
-store_key_add(struct store *st, const struct store_key *k, int64_t *id)
+sqlite_key_add(struct store *st, const struct store_key *k, int64_t *id)
 {
 	static const char sql[] =
 	    "INSERT INTO keys(kid, alg, state, public_jwk, private_enc, created_at, activated_at, "
@@ -108,7 +93,7 @@ key_visit_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_key_list(struct store *st, store_key_fn fn, void *arg)
+sqlite_key_list(struct store *st, store_key_fn fn, void *arg)
 {
 	static const char sql[] = "SELECT " KEY_COLS " FROM keys ORDER BY created_at, id";
 	struct key_visit v = {fn, arg};
@@ -117,7 +102,7 @@ store_key_list(struct store *st, store_key_fn fn, void *arg)
 }
 
 int
-store_key_set_state(struct store *st, int64_t id, const char *state, int64_t activated_at,
+sqlite_key_set_state(struct store *st, int64_t id, const char *state, int64_t activated_at,
     int64_t retired_at, int64_t delete_after)
 {
 	static const char sql[] =
@@ -136,7 +121,7 @@ store_key_set_state(struct store *st, int64_t id, const char *state, int64_t act
 }
 
 int
-store_key_set_private(struct store *st, int64_t id, const unsigned char *blob, size_t len)
+sqlite_key_set_private(struct store *st, int64_t id, const unsigned char *blob, size_t len)
 {
 	static const char sql[] = "UPDATE keys SET private_enc = ? WHERE id = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -149,7 +134,7 @@ store_key_set_private(struct store *st, int64_t id, const unsigned char *blob, s
 }
 
 int
-store_key_delete(struct store *st, int64_t id)
+sqlite_key_delete(struct store *st, int64_t id)
 {
 	static const char sql[] = "DELETE FROM keys WHERE id = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -161,7 +146,7 @@ store_key_delete(struct store *st, int64_t id)
 }
 
 int
-store_key_delete_expired(struct store *st, int64_t now, int *deleted)
+sqlite_key_delete_expired(struct store *st, int64_t now, int *deleted)
 {
 	static const char sql[] =
 	    "DELETE FROM keys WHERE state = 'retired' AND delete_after IS NOT NULL "
@@ -179,7 +164,7 @@ store_key_delete_expired(struct store *st, int64_t now, int *deleted)
 }
 
 int
-store_keys_version(struct store *st, int64_t *version)
+sqlite_keys_version(struct store *st, int64_t *version)
 {
 	static const char sql[] =
 	    "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'keys_version'";
@@ -191,7 +176,7 @@ store_keys_version(struct store *st, int64_t *version)
 }
 
 int
-store_keys_version_bump(struct store *st)
+sqlite_keys_version_bump(struct store *st)
 {
 	static const char sql[] =
 	    "INSERT INTO settings(key, value) VALUES ('keys_version', '1') "

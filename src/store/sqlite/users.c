@@ -4,22 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
 #define USER_COLS "id, name, password_hash, disabled, created_at"
 
-void
-store_user_clear(struct store_user *u)
-{
-	if (u == NULL)
-		return;
-	free(u->name);
-	free(u->password_hash);
-	memset(u, 0, sizeof(*u));
-}
 
 int
-store_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
+sqlite_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
     int64_t *id)
 {
 	static const char sql[] =
@@ -59,7 +50,7 @@ user_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_user_get_by_name(struct store *st, const char *name, struct store_user *out)
+sqlite_user_get_by_name(struct store *st, const char *name, struct store_user *out)
 {
 	static const char sql[] = "SELECT " USER_COLS " FROM users WHERE name = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -71,7 +62,7 @@ store_user_get_by_name(struct store *st, const char *name, struct store_user *ou
 }
 
 int
-store_user_get(struct store *st, int64_t id, struct store_user *out)
+sqlite_user_get(struct store *st, int64_t id, struct store_user *out)
 {
 	static const char sql[] = "SELECT " USER_COLS " FROM users WHERE id = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -83,7 +74,7 @@ store_user_get(struct store *st, int64_t id, struct store_user *out)
 }
 
 int
-store_user_set_disabled(struct store *st, const char *name, int disabled)
+sqlite_user_set_disabled(struct store *st, const char *name, int disabled)
 {
 	static const char sql[] = "UPDATE users SET disabled = ? WHERE name = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -100,7 +91,7 @@ store_user_set_disabled(struct store *st, const char *name, int disabled)
 }
 
 int
-store_user_set_password(struct store *st, const char *name, const char *password_hash)
+sqlite_user_set_password(struct store *st, const char *name, const char *password_hash)
 {
 	static const char sql[] = "UPDATE users SET password_hash = ? WHERE name = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -137,7 +128,7 @@ user_visit_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_user_list(struct store *st, store_user_fn fn, void *arg)
+sqlite_user_list(struct store *st, store_user_fn fn, void *arg)
 {
 	static const char sql[] = "SELECT " USER_COLS " FROM users ORDER BY name";
 	struct user_visit v = {fn, arg};

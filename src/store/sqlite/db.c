@@ -1,7 +1,7 @@
 /* SQLite connection management: open, pragmas, migrations, statement cache. */
 #include "config.h"
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,11 +21,19 @@ struct stmt_slot {
 	sqlite3_stmt *stmt;
 };
 
-struct store {
+struct sqlite_store {
+	struct store base;      /* first: a struct store * is a struct sqlite_store * */
 	sqlite3 *db;
 	int holds_write_lock;
+	int busy_timeout_ms;
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
+
+static struct sqlite_store *
+sq(struct store *st)
+{
+	return (struct sqlite_store *)st;
+}
 
 /* Frames in the WAL as the last commit of any connection left it. */
 static atomic_int wal_frames;
@@ -43,15 +51,16 @@ on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
  * another server) still meet the busy handler below. */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Busy handler for other processes' locks: short sleeps that grow to 5 ms, up to
- * BUSY_TIMEOUT_MS in all, instead of SQLite's default steps of up to 100 ms. */
+/* Busy handler for other processes' locks: short sleeps that grow to 5 ms, up to the
+ * connection's timeout in all, instead of SQLite's default steps of up to 100 ms. */
 static int
 on_busy(void *arg, int count)
 {
+	const struct sqlite_store *s = arg;
 	long us = count < 10 ? 100L * (count + 1) : 5000L;
 	struct timespec ts = {0, us * 1000};
 
-	if (count > 10 + BUSY_TIMEOUT_MS / 5)
+	if (count > 10 + s->busy_timeout_ms / 5)
 		return 0;
 	nanosleep(&ts, NULL);
 	return 1;
@@ -60,7 +69,7 @@ on_busy(void *arg, int count)
 sqlite3 *
 db_handle(struct store *st)
 {
-	return st->db;
+	return sq(st)->db;
 }
 
 int
@@ -82,7 +91,7 @@ db_map(int rc)
 }
 
 static void
-release_write_lock(struct store *st)
+release_write_lock(struct sqlite_store *st)
 {
 	if (st->holds_write_lock) {
 		st->holds_write_lock = 0;
@@ -91,7 +100,7 @@ release_write_lock(struct store *st)
 }
 
 char *
-store_memory_path_new(void)
+sqlite_memory_path_new(void)
 {
 	static atomic_uint counter;
 	char *p = malloc(96);
@@ -111,9 +120,9 @@ exec_simple(sqlite3 *db, const char *sql)
 }
 
 int
-store_open(const char *path, const struct store_options *opt, struct store **out)
+sqlite_open(const char *path, const struct store_options *opt, struct store **out)
 {
-	struct store *st = NULL;
+	struct sqlite_store *st = NULL;
 	int flags, memdb, rc = STORE_ERROR;
 	const char *sync = (opt && opt->synchronous) ? opt->synchronous : "NORMAL";
 
@@ -121,6 +130,8 @@ store_open(const char *path, const struct store_options *opt, struct store **out
 	memdb = strncmp(path, "file:", 5) == 0 && strstr(path, "vfs=memdb") != NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_ERROR;
+	st->base.be = &store_sqlite_backend;
+	st->busy_timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : BUSY_TIMEOUT_MS;
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
 	if (opt && opt->readonly)
 		flags |= SQLITE_OPEN_READONLY;
@@ -129,7 +140,7 @@ store_open(const char *path, const struct store_options *opt, struct store **out
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_handler(st->db, on_busy, NULL);
+	sqlite3_busy_handler(st->db, on_busy, st);
 	if (exec_simple(st->db, "PRAGMA foreign_keys = ON") != STORE_OK)
 		goto out;
 	if (!memdb && !(opt && opt->readonly)) {
@@ -146,17 +157,18 @@ store_open(const char *path, const struct store_options *opt, struct store **out
 			sqlite3_wal_hook(st->db, on_wal_commit, NULL);
 		}
 	}
-	*out = st;
+	*out = &st->base;
 	st = NULL;
 	rc = STORE_OK;
 out:
-	store_close(st);
+	sqlite_close(st ? &st->base : NULL);
 	return rc;
 }
 
 void
-store_close(struct store *st)
+sqlite_close(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
 	size_t i;
 
 	if (st == NULL)
@@ -169,14 +181,17 @@ store_close(struct store *st)
 }
 
 const char *
-store_errmsg(struct store *st)
+sqlite_errmsg(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
+
 	return st && st->db ? sqlite3_errmsg(st->db) : "no database";
 }
 
 sqlite3_stmt *
-db_stmt(struct store *st, const char *sql)
+db_stmt(struct store *base, const char *sql)
 {
+	struct sqlite_store *st = sq(base);
 	size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SIZE, i;
 
 	for (i = 0; i < STMT_CACHE_SIZE; i++) {
@@ -243,8 +258,9 @@ db_col_dup(sqlite3_stmt *stmt, int col, int *oom)
 }
 
 int
-store_begin(struct store *st)
+sqlite_begin(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
 	int rc;
 
 	pthread_mutex_lock(&write_lock);
@@ -256,12 +272,13 @@ store_begin(struct store *st)
 }
 
 int
-store_commit(struct store *st)
+sqlite_commit(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
 	int rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK) {
-		store_rollback(st);
+		sqlite_rollback(base);
 		return db_map(rc) == STORE_OK ? STORE_ERROR : db_map(rc);
 	}
 	release_write_lock(st);
@@ -269,16 +286,19 @@ store_commit(struct store *st)
 }
 
 void
-store_rollback(struct store *st)
+sqlite_rollback(struct store *base)
 {
+	struct sqlite_store *st = sq(base);
+
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	release_write_lock(st);
 }
 
 int
-store_checkpoint(struct store *st, int min_frames)
+sqlite_checkpoint(struct store *base, int min_frames)
 {
+	struct sqlite_store *st = sq(base);
 	int log = 0, done = 0;
 
 	if (atomic_load(&wal_frames) < min_frames)
@@ -293,7 +313,7 @@ store_checkpoint(struct store *st, int min_frames)
 }
 
 int
-store_size(struct store *st, int64_t *bytes)
+sqlite_size(struct store *st, int64_t *bytes)
 {
 	static const char sql[] =
 	    "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
@@ -303,7 +323,7 @@ store_size(struct store *st, int64_t *bytes)
 }
 
 int
-store_ping(struct store *st)
+sqlite_ping(struct store *st)
 {
 	static const char sql[] = "SELECT 1";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -330,8 +350,9 @@ migration_number(const char *name)
 }
 
 int
-store_schema_version(struct store *st, int *version)
+sqlite_schema_version(struct store *base, int *version)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3_stmt *s = NULL;
 	int rc;
 
@@ -350,8 +371,9 @@ store_schema_version(struct store *st, int *version)
 }
 
 int
-store_migrate(struct store *st, int *applied)
+sqlite_migrate(struct store *base, int *applied)
 {
+	struct sqlite_store *st = sq(base);
 	const struct embedded_file *f;
 	int current, n = 0, rc = STORE_ERROR;
 
@@ -362,19 +384,19 @@ store_migrate(struct store *st, int *applied)
 		"version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)") !=
 	    STORE_OK)
 		return STORE_ERROR;
-	for (f = embedded_sql; f->name != NULL; f++) {
+	for (f = embedded_sql_sqlite; f->name != NULL; f++) {
 		int num = migration_number(f->name);
 		sqlite3_stmt *s = NULL;
 
 		if (num < 0)
 			continue;
-		if ((rc = store_begin(st)) != STORE_OK)
+		if ((rc = sqlite_begin(base)) != STORE_OK)
 			return rc;
 		/* Read the version inside the write lock so that two processes running
 		 * init at once apply each migration exactly once. */
-		store_schema_version(st, &current);
+		sqlite_schema_version(base, &current);
 		if (num <= current) {
-			store_rollback(st);
+			sqlite_rollback(base);
 			continue;
 		}
 		if (sqlite3_exec(st->db, f->data, NULL, NULL, NULL) != SQLITE_OK)
@@ -390,7 +412,7 @@ store_migrate(struct store *st, int *applied)
 		sqlite3_finalize(s);
 		if (rc != SQLITE_DONE)
 			goto fail;
-		if ((rc = store_commit(st)) != STORE_OK)
+		if ((rc = sqlite_commit(base)) != STORE_OK)
 			return rc;
 		n++;
 	}
@@ -398,12 +420,12 @@ store_migrate(struct store *st, int *applied)
 		*applied = n;
 	return STORE_OK;
 fail:
-	store_rollback(st);
+	sqlite_rollback(base);
 	return STORE_ERROR;
 }
 
 int
-store_setting_get_new(struct store *st, const char *key, char **value)
+sqlite_setting_get_new(struct store *st, const char *key, char **value)
 {
 	static const char sql[] = "SELECT value FROM settings WHERE key = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -415,7 +437,7 @@ store_setting_get_new(struct store *st, const char *key, char **value)
 }
 
 int
-store_setting_set(struct store *st, const char *key, const char *value)
+sqlite_setting_set(struct store *st, const char *key, const char *value)
 {
 	static const char sql[] =
 	    "INSERT INTO settings(key, value) VALUES (?, ?) "
@@ -430,8 +452,9 @@ store_setting_set(struct store *st, const char *key, const char *value)
 }
 
 int
-store_backup(struct store *st, const char *dest_path)
+sqlite_backup(struct store *base, const char *dest_path)
 {
+	struct sqlite_store *st = sq(base);
 	sqlite3 *dest = NULL;
 	sqlite3_backup *bk;
 	int rc = STORE_ERROR, step;
@@ -509,3 +532,22 @@ db_row_int64(sqlite3_stmt *s, void *arg)
 	*(int64_t *)arg = sqlite3_column_int64(s, 0);
 	return STORE_OK;
 }
+
+int
+sqlite_lock(struct store *st, enum store_lock what)
+{
+	/* BEGIN IMMEDIATE already made this transaction the only writer. */
+	return STORE_OK;
+}
+
+const struct store_backend store_sqlite_backend = {
+	.name = "sqlite",
+	.close = sqlite_close,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.errmsg = sqlite_errmsg,
+#define SQLITE_OP_SLOT(name, params, args) .name = sqlite_##name,
+	STORE_ALL_OPS(SQLITE_OP_SLOT)
+#undef SQLITE_OP_SLOT
+};

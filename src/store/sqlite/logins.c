@@ -1,12 +1,13 @@
-/* Failed logins per account and per source address (login_failures). */
+/* Failed logins per account and per source address (login_failures), and the rate
+ * limits every node counts together (rate_limits). */
 #include "config.h"
 
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
 int
-store_login_failure_add(struct store *st, const char *subject, int64_t now_ms,
+sqlite_login_failure_add(struct store *st, const char *subject, int64_t now_ms,
     int64_t forget_before_ms, int64_t *failures)
 {
 	/* One statement, so that concurrent failures of one subject each count. */
@@ -27,7 +28,7 @@ store_login_failure_add(struct store *st, const char *subject, int64_t now_ms,
 }
 
 int
-store_login_block(struct store *st, const char *subject, int64_t until_ms)
+sqlite_login_block(struct store *st, const char *subject, int64_t until_ms)
 {
 	static const char sql[] =
 	    "UPDATE login_failures SET blocked_until = max(blocked_until, ?2) WHERE subject = ?1";
@@ -41,7 +42,7 @@ store_login_block(struct store *st, const char *subject, int64_t until_ms)
 }
 
 int
-store_login_blocked_until(struct store *st, const char *subject, int64_t *until_ms)
+sqlite_login_blocked_until(struct store *st, const char *subject, int64_t *until_ms)
 {
 	static const char sql[] = "SELECT blocked_until FROM login_failures WHERE subject = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -55,7 +56,7 @@ store_login_blocked_until(struct store *st, const char *subject, int64_t *until_
 }
 
 int
-store_login_failures_clear(struct store *st, const char *subject)
+sqlite_login_failures_clear(struct store *st, const char *subject)
 {
 	static const char sql[] = "DELETE FROM login_failures WHERE subject = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -64,4 +65,21 @@ store_login_failures_clear(struct store *st, const char *subject)
 		return STORE_ERROR;
 	db_bind_text(s, 1, subject);
 	return db_exec_stmt(s);
+}
+
+int
+sqlite_rate_take(struct store *st, const char *key, int64_t window_start, int64_t *count)
+{
+	/* One statement, so that concurrent events each count. */
+	static const char sql[] =
+	    "INSERT INTO rate_limits(key, window_start, count) VALUES (?1, ?2, 1) "
+	    "ON CONFLICT(key, window_start) DO UPDATE SET count = count + 1 RETURNING count";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	*count = 0;
+	if (s != NULL) {
+		db_bind_text(s, 1, key);
+		sqlite3_bind_int64(s, 2, window_start);
+	}
+	return db_one(s, db_row_int64, count);
 }

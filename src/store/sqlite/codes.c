@@ -4,23 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
-void
-store_code_clear(struct store_code *c)
-{
-	if (c == NULL)
-		return;
-	free(c->redirect_uri);
-	free(c->code_challenge);
-	free(c->resources);
-	free(c->scope);
-	free(c->family_id);
-	memset(c, 0, sizeof(*c));
-}
 
 int
-store_code_add(struct store *st, const struct store_code *c)
+sqlite_code_add(struct store *st, const struct store_code *c)
 {
 	static const char sql[] =
 	    "INSERT INTO auth_codes(code_hash, client, user_id, redirect_uri, redirect_uri_given, "
@@ -43,6 +31,10 @@ store_code_add(struct store *st, const struct store_code *c)
 	sqlite3_bind_int64(s, 11, c->expires_at);
 	return db_exec_stmt(s);
 }
+
+#define CODE_COLS                                                                           \
+	"code_hash, client, user_id, redirect_uri, redirect_uri_given, code_challenge, "   \
+	"resources, scope, auth_time, created_at, expires_at, redeemed_at, family_id"
 
 static int
 code_row(sqlite3_stmt *s, void *arg)
@@ -73,33 +65,30 @@ code_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_code_redeem(struct store *st, const unsigned char *hash, int64_t now,
+sqlite_code_redeem(struct store *st, const unsigned char *hash, int64_t now,
     const char *family_id, struct store_code *out)
 {
-	static const char get[] =
-	    "SELECT code_hash, client, user_id, redirect_uri, redirect_uri_given, code_challenge, "
-	    "resources, scope, auth_time, created_at, expires_at, redeemed_at, family_id "
-	    "FROM auth_codes WHERE code_hash = ?";
+	/* The redemption is this one conditional statement: whoever runs it first wins,
+	 * whatever else runs at the same time. */
 	static const char mark[] =
-	    "UPDATE auth_codes SET redeemed_at = ?, family_id = ? "
-	    "WHERE code_hash = ? AND redeemed_at IS NULL";
-	sqlite3_stmt *s = db_stmt(st, get);
+	    "UPDATE auth_codes SET redeemed_at = ?1, family_id = ?2 "
+	    "WHERE code_hash = ?3 AND redeemed_at IS NULL RETURNING " CODE_COLS;
+	static const char get[] = "SELECT " CODE_COLS " FROM auth_codes WHERE code_hash = ?";
+	sqlite3_stmt *s = db_stmt(st, mark);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (s != NULL)
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, now);
+		sqlite3_bind_text(s, 2, family_id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
+	}
+	if ((rc = db_one(s, code_row, out)) != STORE_NOTFOUND)
+		return rc;
+	/* Not redeemed now: unknown, or redeemed before (then say by which family). */
+	if ((s = db_stmt(st, get)) != NULL)
 		sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
 	if ((rc = db_one(s, code_row, out)) != STORE_OK)
 		return rc;
-	if (out->redeemed_at != 0)
-		return STORE_CONFLICT;
-	if ((s = db_stmt(st, mark)) == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_text(s, 2, family_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, hash, 32, SQLITE_STATIC);
-	if ((rc = db_exec_stmt(s)) != STORE_OK)
-		return rc;
-	/* The caller holds the write lock, so nobody redeemed it in between. */
-	return sqlite3_changes(db_handle(st)) == 1 ? STORE_OK : STORE_CONFLICT;
+	return STORE_CONFLICT;
 }

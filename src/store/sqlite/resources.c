@@ -4,25 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
 #define RESOURCE_COLS "id, uri, uri_key, name, scopes, default_scopes, access_token_ttl, created_at"
 
-void
-store_resource_clear(struct store_resource *r)
-{
-	if (r == NULL)
-		return;
-	free(r->uri);
-	free(r->uri_key);
-	free(r->name);
-	free(r->scopes);
-	free(r->default_scopes);
-	memset(r, 0, sizeof(*r));
-}
 
 int
-store_resource_add(struct store *st, const struct store_resource *r, int64_t *id)
+sqlite_resource_add(struct store *st, const struct store_resource *r, int64_t *id)
 {
 	static const char sql[] =
 	    "INSERT INTO resources(uri, uri_key, name, scopes, default_scopes, access_token_ttl, "
@@ -69,7 +57,7 @@ resource_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_resource_get_by_key(struct store *st, const char *uri_key, struct store_resource *out)
+sqlite_resource_get_by_key(struct store *st, const char *uri_key, struct store_resource *out)
 {
 	static const char sql[] = "SELECT " RESOURCE_COLS " FROM resources WHERE uri_key = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -81,7 +69,7 @@ store_resource_get_by_key(struct store *st, const char *uri_key, struct store_re
 }
 
 int
-store_resource_get(struct store *st, int64_t id, struct store_resource *out)
+sqlite_resource_get(struct store *st, int64_t id, struct store_resource *out)
 {
 	static const char sql[] = "SELECT " RESOURCE_COLS " FROM resources WHERE id = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -107,7 +95,7 @@ resource_allowed_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_resource_for_client(struct store *st, const char *uri_key, int64_t client,
+sqlite_resource_for_client(struct store *st, const char *uri_key, int64_t client,
     struct store_resource *out, int *allowed)
 {
 	static const char sql[] =
@@ -126,7 +114,7 @@ store_resource_for_client(struct store *st, const char *uri_key, int64_t client,
 }
 
 int
-store_resource_remove(struct store *st, const char *uri_key)
+sqlite_resource_remove(struct store *st, const char *uri_key)
 {
 	static const char sql[] = "DELETE FROM resources WHERE uri_key = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -162,7 +150,7 @@ resource_visit_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_resource_list(struct store *st, store_resource_fn fn, void *arg)
+sqlite_resource_list(struct store *st, store_resource_fn fn, void *arg)
 {
 	static const char sql[] = "SELECT " RESOURCE_COLS " FROM resources ORDER BY uri";
 	struct resource_visit v = {fn, arg};
@@ -171,7 +159,7 @@ store_resource_list(struct store *st, store_resource_fn fn, void *arg)
 }
 
 int
-store_resource_max_ttl(struct store *st, int64_t *ttl)
+sqlite_resource_max_ttl(struct store *st, int64_t *ttl)
 {
 	static const char sql[] = "SELECT coalesce(max(access_token_ttl), 0) FROM resources";
 
@@ -180,7 +168,7 @@ store_resource_max_ttl(struct store *st, int64_t *ttl)
 }
 
 int
-store_edge_put(struct store *st, int64_t from_id, int64_t to_id, const char *scopes, int64_t now)
+sqlite_edge_put(struct store *st, int64_t from_id, int64_t to_id, const char *scopes, int64_t now)
 {
 	static const char sql[] =
 	    "INSERT INTO exchange_edges(from_id, to_id, scopes, created_at) VALUES (?, ?, ?, ?) "
@@ -198,7 +186,7 @@ store_edge_put(struct store *st, int64_t from_id, int64_t to_id, const char *sco
 
 
 int
-store_edge_get(struct store *st, int64_t from_id, int64_t to_id, char **scopes)
+sqlite_edge_get(struct store *st, int64_t from_id, int64_t to_id, char **scopes)
 {
 	static const char sql[] =
 	    "SELECT scopes FROM exchange_edges WHERE from_id = ? AND to_id = ?";
@@ -228,7 +216,7 @@ edge_visit_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_edge_list(struct store *st, store_edge_fn fn, void *arg)
+sqlite_edge_list(struct store *st, store_edge_fn fn, void *arg)
 {
 	static const char sql[] =
 	    "SELECT f.uri, t.uri, e.scopes FROM exchange_edges e "

@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
 int
-store_audit_add(struct store *st, const struct store_audit *a)
+sqlite_audit_add(struct store *st, const struct store_audit *a)
 {
 	static const char sql[] =
 	    "INSERT INTO audit(ts, event, outcome, reason, client_id, subject, resource, act, jti, "
@@ -59,7 +59,7 @@ audit_visit_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_audit_tail(struct store *st, int n, store_audit_fn fn, void *arg)
+sqlite_audit_tail(struct store *st, int n, store_audit_fn fn, void *arg)
 {
 	static const char sql[] =
 	    "SELECT * FROM (SELECT id, ts, event, outcome, reason, client_id, subject, resource, "
@@ -73,7 +73,7 @@ store_audit_tail(struct store *st, int n, store_audit_fn fn, void *arg)
 }
 
 int
-store_audit_purge(struct store *st, int64_t older_than, int *deleted)
+sqlite_audit_purge(struct store *st, int64_t older_than, int *deleted)
 {
 	static const char sql[] =
 	    "DELETE FROM audit WHERE id < coalesce((SELECT id FROM audit WHERE ts >= ?1 "

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 #include "util/buf.h"
 
 #define CLIENT_COLS                                                                            \
@@ -13,28 +13,6 @@
 	"c.remote_addr, c.created_at, c.updated_at, c.metadata_expires_at"
 #define CLIENT_FROM " FROM clients c LEFT JOIN resources r ON r.id = c.acts_for"
 
-void
-store_client_clear(struct store_client *c)
-{
-	size_t i;
-
-	if (c == NULL)
-		return;
-	free(c->client_id);
-	free(c->name);
-	free(c->auth_method);
-	free(c->secret_hash);
-	free(c->grant_types);
-	free(c->acts_for_uri);
-	free(c->default_resource);
-	free(c->origin);
-	free(c->metadata);
-	free(c->remote_addr);
-	for (i = 0; i < c->n_redirect_uris; i++)
-		free(c->redirect_uris[i]);
-	free(c->redirect_uris);
-	memset(c, 0, sizeof(*c));
-}
 
 static int
 redirect_add(struct store *st, int64_t client, const char *uri)
@@ -50,7 +28,7 @@ redirect_add(struct store *st, int64_t client, const char *uri)
 }
 
 int
-store_client_add(struct store *st, const struct store_client *c, int64_t *id)
+sqlite_client_add(struct store *st, const struct store_client *c, int64_t *id)
 {
 	static const char sql[] =
 	    "INSERT INTO clients(client_id, name, confidential, auth_method, secret_hash, "
@@ -151,7 +129,7 @@ redirects_load(struct store *st, struct store_client *c)
 }
 
 int
-store_client_get(struct store *st, const char *client_id, struct store_client *out)
+sqlite_client_get(struct store *st, const char *client_id, struct store_client *out)
 {
 	static const char sql[] = "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -168,7 +146,7 @@ store_client_get(struct store *st, const char *client_id, struct store_client *o
 }
 
 int
-store_client_get_lite(struct store *st, const char *client_id, struct store_client *out)
+sqlite_client_get_lite(struct store *st, const char *client_id, struct store_client *out)
 {
 	static const char sql[] = "SELECT " CLIENT_COLS CLIENT_FROM " WHERE c.client_id = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -180,7 +158,7 @@ store_client_get_lite(struct store *st, const char *client_id, struct store_clie
 }
 
 int
-store_client_remove(struct store *st, const char *client_id)
+sqlite_client_remove(struct store *st, const char *client_id)
 {
 	static const char sql[] = "DELETE FROM clients WHERE client_id = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -196,7 +174,7 @@ store_client_remove(struct store *st, const char *client_id)
 }
 
 int
-store_client_put_cimd(struct store *st, const struct store_client *c)
+sqlite_client_put_cimd(struct store *st, const struct store_client *c)
 {
 	static const char find[] = "SELECT id, origin FROM clients WHERE client_id = ?";
 	static const char update[] =
@@ -208,7 +186,7 @@ store_client_put_cimd(struct store *st, const struct store_client *c)
 	size_t i;
 	int rc, found, cimd = 0;
 
-	if ((rc = store_begin(st)) != STORE_OK)
+	if ((rc = sqlite_begin(st)) != STORE_OK)
 		return rc;
 	if ((s = db_stmt(st, find)) == NULL)
 		goto fail;
@@ -220,11 +198,11 @@ store_client_put_cimd(struct store *st, const struct store_client *c)
 	}
 	db_reset(s);
 	if (found && !cimd) {
-		store_rollback(st);
+		sqlite_rollback(st);
 		return STORE_CONFLICT;
 	}
 	if (!found) {
-		if ((rc = store_client_add(st, c, &id)) != STORE_OK)
+		if ((rc = sqlite_client_add(st, c, &id)) != STORE_OK)
 			goto fail;
 		if ((s = db_stmt(st, update)) == NULL)
 			goto fail;
@@ -248,14 +226,14 @@ store_client_put_cimd(struct store *st, const struct store_client *c)
 	sqlite3_bind_int64(s, 5, id);
 	if ((rc = db_exec_stmt(s)) != STORE_OK)
 		goto fail;
-	return store_commit(st);
+	return sqlite_commit(st);
 fail:
-	store_rollback(st);
+	sqlite_rollback(st);
 	return rc == STORE_OK ? STORE_ERROR : rc;
 }
 
 int
-store_client_set_secret(struct store *st, const char *client_id, const char *secret_hash,
+sqlite_client_set_secret(struct store *st, const char *client_id, const char *secret_hash,
     int64_t now)
 {
 	static const char sql[] =
@@ -275,7 +253,7 @@ store_client_set_secret(struct store *st, const char *client_id, const char *sec
 }
 
 int
-store_client_resource_add(struct store *st, int64_t client, int64_t resource)
+sqlite_client_resource_add(struct store *st, int64_t client, int64_t resource)
 {
 	static const char sql[] =
 	    "INSERT OR IGNORE INTO client_resources(client, resource) VALUES (?, ?)";
@@ -289,7 +267,7 @@ store_client_resource_add(struct store *st, int64_t client, int64_t resource)
 }
 
 int
-store_client_resource_allowed(struct store *st, int64_t client, int64_t resource)
+sqlite_client_resource_allowed(struct store *st, int64_t client, int64_t resource)
 {
 	static const char sql[] =
 	    "SELECT 1 FROM client_resources WHERE client = ? AND resource = ?";
@@ -314,7 +292,7 @@ uri_join_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_client_resources_new(struct store *st, int64_t client, char **uris)
+sqlite_client_resources_new(struct store *st, int64_t client, char **uris)
 {
 	static const char sql[] =
 	    "SELECT r.uri FROM client_resources cr JOIN resources r ON r.id = cr.resource "
@@ -354,7 +332,7 @@ client_visit_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_client_list(struct store *st, store_client_fn fn, void *arg)
+sqlite_client_list(struct store *st, store_client_fn fn, void *arg)
 {
 	static const char sql[] = "SELECT " CLIENT_COLS CLIENT_FROM " ORDER BY c.created_at, c.id";
 	struct client_visit v = {fn, arg};
@@ -363,7 +341,7 @@ store_client_list(struct store *st, store_client_fn fn, void *arg)
 }
 
 int
-store_regtoken_add(struct store *st, const unsigned char *hash, size_t len, int64_t now,
+sqlite_regtoken_add(struct store *st, const unsigned char *hash, size_t len, int64_t now,
     int64_t expires_at)
 {
 	static const char sql[] =
@@ -379,7 +357,7 @@ store_regtoken_add(struct store *st, const unsigned char *hash, size_t len, int6
 }
 
 int
-store_regtoken_check(struct store *st, const unsigned char *hash, size_t len, int64_t now)
+sqlite_regtoken_check(struct store *st, const unsigned char *hash, size_t len, int64_t now)
 {
 	static const char sql[] =
 	    "SELECT 1 FROM registration_tokens WHERE token_hash = ? AND expires_at > ?";

@@ -4,34 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
-void
-store_family_clear(struct store_family *f)
-{
-	if (f == NULL)
-		return;
-	free(f->family_id);
-	free(f->client_id);
-	free(f->user_name);
-	free(f->resources);
-	free(f->scope);
-	memset(f, 0, sizeof(*f));
-}
 
-void
-store_refresh_clear(struct store_refresh *r)
-{
-	if (r == NULL)
-		return;
-	free(r->family_id);
-	free(r->scope);
-	store_family_clear(&r->family);
-	memset(r, 0, sizeof(*r));
-}
 
 int
-store_family_add(struct store *st, const struct store_family *f)
+sqlite_family_add(struct store *st, const struct store_family *f)
 {
 	static const char sql[] =
 	    "INSERT INTO token_families(family_id, client, user_id, resources, scope, auth_time, "
@@ -52,7 +30,7 @@ store_family_add(struct store *st, const struct store_family *f)
 }
 
 int
-store_family_revoke(struct store *st, const char *family_id, int64_t now, const char *reason)
+sqlite_family_revoke(struct store *st, const char *family_id, int64_t now, const char *reason)
 {
 	static const char fam[] =
 	    "UPDATE token_families SET revoked_at = ?, revoke_reason = ? "
@@ -81,7 +59,7 @@ store_family_revoke(struct store *st, const char *family_id, int64_t now, const 
 }
 
 int
-store_refresh_add(struct store *st, const unsigned char *hash, const char *family_id,
+sqlite_refresh_add(struct store *st, const unsigned char *hash, const char *family_id,
     const char *scope, int64_t issued_at, int64_t expires_at, const char *access_jti,
     int64_t access_expires_at)
 {
@@ -137,7 +115,7 @@ refresh_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_refresh_get(struct store *st, const unsigned char *hash, struct store_refresh *out)
+sqlite_refresh_get(struct store *st, const unsigned char *hash, struct store_refresh *out)
 {
 	static const char sql[] =
 	    "SELECT t.token_hash, t.family_id, t.scope, t.issued_at, t.expires_at, t.rotated_at, "
@@ -155,7 +133,7 @@ store_refresh_get(struct store *st, const unsigned char *hash, struct store_refr
 }
 
 int
-store_refresh_rotate(struct store *st, const unsigned char *hash, int64_t now)
+sqlite_refresh_rotate(struct store *st, const unsigned char *hash, int64_t now)
 {
 	static const char sql[] =
 	    "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL";
@@ -172,7 +150,7 @@ store_refresh_rotate(struct store *st, const unsigned char *hash, int64_t now)
 }
 
 int
-store_jti_revoke(struct store *st, const char *jti, int64_t expires_at, int64_t now)
+sqlite_jti_revoke(struct store *st, const char *jti, int64_t expires_at, int64_t now)
 {
 	static const char sql[] =
 	    "INSERT INTO revoked_jtis(jti, expires_at, revoked_at) VALUES (?, ?, ?) "
@@ -188,7 +166,7 @@ store_jti_revoke(struct store *st, const char *jti, int64_t expires_at, int64_t 
 }
 
 int
-store_jti_revoked(struct store *st, const char *jti)
+sqlite_jti_revoked(struct store *st, const char *jti)
 {
 	static const char sql[] = "SELECT 1 FROM revoked_jtis WHERE jti = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);

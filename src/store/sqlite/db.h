@@ -1,10 +1,20 @@
-/* Private helpers shared by the SQLite implementation files of store.h. */
-#ifndef MCP_STORE_DB_H
-#define MCP_STORE_DB_H
+/* The SQLite backend of store.h: its operations (sqlite_NAME for every operation of
+ * store/backend.h) and the private helpers its files share. */
+#ifndef MCP_STORE_SQLITE_DB_H
+#define MCP_STORE_SQLITE_DB_H
 
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/backend.h"
+
+void sqlite_close(struct store *st);
+int sqlite_begin(struct store *st);
+int sqlite_commit(struct store *st);
+void sqlite_rollback(struct store *st);
+const char *sqlite_errmsg(struct store *st);
+#define SQLITE_OP_DECLARE(name, params, args) int sqlite_##name params;
+STORE_ALL_OPS(SQLITE_OP_DECLARE)
+#undef SQLITE_OP_DECLARE
 
 /* The prepared statement for sql, compiled once per connection and cached by the
  * address of the string (pass string literals or static arrays only). It comes

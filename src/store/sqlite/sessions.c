@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sqlite/db.h"
 
 int
-store_session_add(struct store *st, const unsigned char *hash, size_t len, int64_t user_id,
+sqlite_session_add(struct store *st, const unsigned char *hash, size_t len, int64_t user_id,
     int64_t auth_time, int64_t now, int64_t expires_at)
 {
 	static const char sql[] =
@@ -39,7 +39,7 @@ session_row(sqlite3_stmt *s, void *arg)
 }
 
 int
-store_session_get(struct store *st, const unsigned char *hash, size_t len, int64_t now,
+sqlite_session_get(struct store *st, const unsigned char *hash, size_t len, int64_t now,
     int64_t *user_id, int64_t *auth_time)
 {
 	static const char sql[] =
@@ -58,7 +58,7 @@ store_session_get(struct store *st, const unsigned char *hash, size_t len, int64
 }
 
 int
-store_session_delete(struct store *st, const unsigned char *hash, size_t len)
+sqlite_session_delete(struct store *st, const unsigned char *hash, size_t len)
 {
 	static const char sql[] = "DELETE FROM sessions WHERE id_hash = ?";
 	sqlite3_stmt *s = db_stmt(st, sql);
@@ -70,7 +70,7 @@ store_session_delete(struct store *st, const unsigned char *hash, size_t len)
 }
 
 int
-store_consent_check(struct store *st, int64_t user_id, int64_t client, const char *resources,
+sqlite_consent_check(struct store *st, int64_t user_id, int64_t client, const char *resources,
     const char *scope, int64_t now)
 {
 	static const char sql[] =
@@ -89,7 +89,7 @@ store_consent_check(struct store *st, int64_t user_id, int64_t client, const cha
 }
 
 int
-store_consent_put(struct store *st, int64_t user_id, int64_t client, const char *resources,
+sqlite_consent_put(struct store *st, int64_t user_id, int64_t client, const char *resources,
     const char *scope, int64_t now, int64_t expires_at)
 {
 	static const char sql[] =

@@ -1,0 +1,866 @@
+/* PostgreSQL connection management: connect with a deadline, statements prepared once per
+ * connection, every round trip bounded in time, SQLSTATEs mapped to STORE_* codes, a lost
+ * connection reopened, migrations under an advisory lock. */
+#include "config.h"
+
+#include "store/postgresql/db.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/embedded.h"
+
+#define STMT_CACHE_SIZE 256
+#define DEFAULT_TIMEOUT_MS 5000
+/* The advisory lock keys of this program ("mcp-authd" in ASCII, then a number). */
+#define LOCK_MIGRATE INT64_C(0x6d63702d61757401)
+#define LOCK_KEYS INT64_C(0x6d63702d61757402)
+#define CHANGES_CHANNEL "mcp_authd_changes"
+
+struct stmt_slot {
+	const char *sql;
+	char name[16];
+};
+
+struct pg_store {
+	struct store base;      /* first: a struct store * is a struct pg_store * */
+	PGconn *conn;
+	char *url;
+	int timeout_ms;
+	int in_tx;              /* BEGIN sent, not yet ended */
+	int tx_rc;              /* the first failure inside the transaction (STORE_OK if none) */
+	int listening;
+	int nstmts;
+	char err[256];
+	struct stmt_slot cache[STMT_CACHE_SIZE];
+};
+
+static struct pg_store *
+pg(struct store *st)
+{
+	return (struct pg_store *)st;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+set_err(struct pg_store *p, const char *what, const char *detail)
+{
+	size_t n;
+
+	snprintf(p->err, sizeof(p->err), "%s%s%s", what, detail && *detail ? ": " : "",
+	    detail ? detail : "");
+	n = strlen(p->err);
+	while (n > 0 && (p->err[n - 1] == '\n' || p->err[n - 1] == ' '))
+		p->err[--n] = '\0';
+}
+
+static void
+drop_connection(struct pg_store *p)
+{
+	if (p->conn != NULL)
+		PQfinish(p->conn);
+	p->conn = NULL;
+	p->listening = 0;
+	memset(p->cache, 0, sizeof(p->cache));
+	p->nstmts = 0;
+}
+
+static void
+ignore_notice(void *arg, const char *message)
+{
+	/* Notices (an existing LISTEN, a skipped IF NOT EXISTS) are not errors. */
+}
+
+/* How many hosts the URI lists (h1:5432,h2:5433): each gets a share of the deadline. */
+static int
+count_hosts(const char *url)
+{
+	const char *a = strstr(url, "://"), *end, *at, *q;
+	int n = 1;
+
+	if (a == NULL)
+		return 1;
+	a += 3;
+	end = a + strcspn(a, "/?#");
+	at = NULL;
+	for (q = a; q < end; q++) {
+		if (*q == '@')
+			at = q;
+	}
+	for (q = at ? at + 1 : a; q < end; q++)
+		n += *q == ',';
+	return n;
+}
+
+static int
+connect_now(struct pg_store *p)
+{
+	char timeout[16];
+	const char *keys[] = {"connect_timeout", "dbname", "fallback_application_name", NULL};
+	const char *vals[] = {timeout, p->url, "mcp-authd", NULL};
+	int per_host = p->timeout_ms / 1000 / count_hosts(p->url);
+
+	drop_connection(p);
+	/* libpq waits at least 2 s per host; a URI that sets connect_timeout wins (it
+	 * comes later, inside dbname). */
+	snprintf(timeout, sizeof(timeout), "%d", per_host < 2 ? 2 : per_host);
+	p->conn = PQconnectdbParams(keys, vals, 1);
+	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
+		set_err(p, "cannot connect", p->conn ? PQerrorMessage(p->conn) : "out of memory");
+		drop_connection(p);
+		return STORE_UNAVAILABLE;
+	}
+	PQsetNoticeProcessor(p->conn, ignore_notice, NULL);
+	if (PQsetnonblocking(p->conn, 1) != 0) {
+		set_err(p, "cannot connect", "non-blocking mode refused");
+		drop_connection(p);
+		return STORE_UNAVAILABLE;
+	}
+	return STORE_OK;
+}
+
+/* Wait until the socket is readable (or, with out, writable) or the deadline passes. */
+static int
+wait_socket(struct pg_store *p, int out, int64_t deadline)
+{
+	struct pollfd pfd;
+	int64_t left = deadline - now_ms();
+	int r;
+
+	if (left <= 0)
+		return -1;
+	pfd.fd = PQsocket(p->conn);
+	pfd.events = POLLIN | (out ? POLLOUT : 0);
+	pfd.revents = 0;
+	do
+		r = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : -1;
+}
+
+/* Send what libpq has buffered and read until a whole result is there; NULL on timeout
+ * or a lost connection (then *lost says which). */
+static PGresult *
+await_result(struct pg_store *p, int64_t deadline, int *timed_out)
+{
+	PGresult *res = NULL, *extra;
+	int f;
+
+	*timed_out = 0;
+	while ((f = PQflush(p->conn)) == 1) {
+		if (wait_socket(p, 1, deadline) != 0) {
+			*timed_out = 1;
+			return NULL;
+		}
+		if (PQconsumeInput(p->conn) == 0)
+			return NULL;
+	}
+	if (f < 0)
+		return NULL;
+	while (PQisBusy(p->conn)) {
+		if (wait_socket(p, 0, deadline) != 0) {
+			*timed_out = 1;
+			return NULL;
+		}
+		if (PQconsumeInput(p->conn) == 0)
+			return NULL;
+	}
+	res = PQgetResult(p->conn);
+	/* Drain to the end of this command (one result per statement here). */
+	while (res != NULL) {
+		while (PQisBusy(p->conn)) {
+			if (wait_socket(p, 0, deadline) != 0) {
+				*timed_out = 1;
+				PQclear(res);
+				return NULL;
+			}
+			if (PQconsumeInput(p->conn) == 0) {
+				PQclear(res);
+				return NULL;
+			}
+		}
+		if ((extra = PQgetResult(p->conn)) == NULL)
+			break;
+		/* A script: keep the first failure, else the last result. */
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+			PQclear(extra);
+		} else {
+			PQclear(res);
+			res = extra;
+		}
+	}
+	return res;
+}
+
+/* SQLSTATE -> STORE_*. */
+static int
+map_sqlstate(const char *state)
+{
+	if (state == NULL)
+		return STORE_ERROR;
+	if (strncmp(state, "23", 2) == 0)
+		return STORE_CONFLICT;                  /* integrity constraint violation */
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return STORE_RETRY;                     /* serialization failure, deadlock */
+	if (strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)
+		return STORE_BUSY;                      /* lock not available, canceled */
+	if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+	    strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0 ||
+	    strcmp(state, "25006") == 0)
+		return STORE_UNAVAILABLE;               /* connection gone, shutdown, read-only */
+	return STORE_ERROR;
+}
+
+/* What a failed round trip means. The connection is dropped unless the server answered. */
+static int
+fail_round_trip(struct pg_store *p, PGresult *res, int timed_out, int commit)
+{
+	int rc;
+
+	if (res != NULL) {
+		rc = map_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+		set_err(p, "database error", PQresultErrorMessage(res));
+		PQclear(res);
+		if (rc == STORE_UNAVAILABLE)
+			drop_connection(p);
+	} else {
+		set_err(p, timed_out ? "database timed out" : "database connection lost",
+		    p->conn ? PQerrorMessage(p->conn) : NULL);
+		drop_connection(p);
+		rc = STORE_UNAVAILABLE;
+	}
+	if (commit && rc == STORE_UNAVAILABLE)
+		return STORE_UNKNOWN; /* COMMIT went out; whether it happened, nobody knows */
+	if (p->in_tx) {
+		/* Inside a transaction every later statement fails too: remember why. A
+		 * transaction the server lost before COMMIT can run again from BEGIN. */
+		if (p->tx_rc == STORE_OK)
+			p->tx_rc = rc == STORE_UNAVAILABLE ? STORE_RETRY : rc;
+		if (rc == STORE_UNAVAILABLE)
+			rc = STORE_RETRY;
+	}
+	return rc;
+}
+
+static int
+ensure_connected(struct pg_store *p)
+{
+	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
+		return STORE_OK;
+	if (p->in_tx) {
+		/* The transaction went with the connection; it must start again. */
+		if (p->tx_rc == STORE_OK)
+			p->tx_rc = STORE_RETRY;
+		return STORE_RETRY;
+	}
+	return connect_now(p);
+}
+
+static struct stmt_slot *
+stmt_slot(struct pg_store *p, const char *sql, int *prepared)
+{
+	size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SIZE, i;
+
+	for (i = 0; i < STMT_CACHE_SIZE; i++) {
+		struct stmt_slot *s = &p->cache[(h + i) % STMT_CACHE_SIZE];
+
+		if (s->sql == sql) {
+			*prepared = 1;
+			return s;
+		}
+		if (s->sql == NULL) {
+			*prepared = 0;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* One prepared statement, one round trip (two the first time on a connection). */
+static int
+exec_once(struct pg_store *p, const char *sql, const struct pgdb_params *params, PGresult **out)
+{
+	struct stmt_slot *slot;
+	PGresult *res;
+	int64_t deadline = now_ms() + p->timeout_ms;
+	int prepared, timed_out, n = params ? params->n : 0, rc;
+
+	if ((rc = ensure_connected(p)) != STORE_OK)
+		return rc;
+	if (p->in_tx && p->tx_rc != STORE_OK)
+		return p->tx_rc;
+	if ((slot = stmt_slot(p, sql, &prepared)) == NULL) {
+		set_err(p, "statement cache full", NULL);
+		return STORE_ERROR;
+	}
+	if (!prepared) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", p->nstmts);
+		if (!PQsendPrepare(p->conn, name, sql, n, NULL))
+			return fail_round_trip(p, NULL, 0, 0);
+		res = await_result(p, deadline, &timed_out);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			return fail_round_trip(p, res, timed_out, 0);
+		PQclear(res);
+		slot->sql = sql;
+		memcpy(slot->name, name, sizeof(name));
+		p->nstmts++;
+	}
+	if (!PQsendQueryPrepared(p->conn, slot->name, n, params ? params->values : NULL,
+		params ? params->lengths : NULL, params ? params->formats : NULL, 0))
+		return fail_round_trip(p, NULL, 0, 0);
+	res = await_result(p, deadline, &timed_out);
+	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+			       PQresultStatus(res) != PGRES_TUPLES_OK))
+		return fail_round_trip(p, res, timed_out, 0);
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return STORE_OK;
+}
+
+/* Reads outside a transaction are safe to repeat: one retry on a fresh connection
+ * covers a server that went away while the connection sat idle (a failover). */
+static int
+is_read(const char *sql)
+{
+	return strncmp(sql, "SELECT", 6) == 0 && strstr(sql, "FOR UPDATE") == NULL;
+}
+
+int
+pgdb_exec(struct store *st, const char *sql, const struct pgdb_params *params, PGresult **out)
+{
+	struct pg_store *p = pg(st);
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	rc = exec_once(p, sql, params, out);
+	if (rc == STORE_UNAVAILABLE && !p->in_tx && is_read(sql))
+		rc = exec_once(p, sql, params, out);
+	return rc;
+}
+
+/* A simple-protocol command (BEGIN, COMMIT, a migration script): no parameters. */
+static int
+exec_simple(struct pg_store *p, const char *sql, int commit)
+{
+	PGresult *res;
+	int64_t deadline = now_ms() + p->timeout_ms;
+	int timed_out;
+
+	if (!PQsendQuery(p->conn, sql))
+		return commit ? fail_round_trip(p, NULL, 0, 0) : fail_round_trip(p, NULL, 0, 0);
+	res = await_result(p, deadline, &timed_out);
+	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+			       PQresultStatus(res) != PGRES_TUPLES_OK))
+		return fail_round_trip(p, res, timed_out, commit);
+	PQclear(res);
+	return STORE_OK;
+}
+
+int
+pgdb_exec_count(struct store *st, const char *sql, const struct pgdb_params *p, int64_t *count)
+{
+	PGresult *res;
+	const char *n;
+	int rc;
+
+	if (count != NULL)
+		*count = 0;
+	if ((rc = pgdb_exec(st, sql, p, &res)) != STORE_OK)
+		return rc;
+	n = PQcmdTuples(res);
+	if (count != NULL && n != NULL && *n)
+		*count = strtoll(n, NULL, 10);
+	PQclear(res);
+	return STORE_OK;
+}
+
+int
+pgdb_exec_found(struct store *st, const char *sql, const struct pgdb_params *p)
+{
+	int64_t n;
+	int rc = pgdb_exec_count(st, sql, p, &n);
+
+	return rc == STORE_OK && n == 0 ? STORE_NOTFOUND : rc;
+}
+
+/* ---- parameters ---- */
+
+static int
+param_slot(struct pgdb_params *p)
+{
+	return p->n < PGDB_MAX_PARAMS ? p->n++ : PGDB_MAX_PARAMS - 1;
+}
+
+void
+pgdb_text(struct pgdb_params *p, const char *s)
+{
+	int i = param_slot(p);
+
+	p->values[i] = s;
+	p->lengths[i] = 0;
+	p->formats[i] = 0;
+}
+
+void
+pgdb_int(struct pgdb_params *p, int64_t v)
+{
+	int i = param_slot(p);
+
+	snprintf(p->nums[i], sizeof(p->nums[i]), "%" PRId64, v);
+	p->values[i] = p->nums[i];
+	p->lengths[i] = 0;
+	p->formats[i] = 0;
+}
+
+void
+pgdb_int_or_null(struct pgdb_params *p, int64_t v)
+{
+	if (v == 0)
+		pgdb_text(p, NULL);
+	else
+		pgdb_int(p, v);
+}
+
+void
+pgdb_blob(struct pgdb_params *p, const void *b, size_t len)
+{
+	int i = param_slot(p);
+
+	p->values[i] = b;
+	p->lengths[i] = (int)len;
+	p->formats[i] = 1;
+}
+
+/* ---- results ---- */
+
+int
+pgdb_one(struct store *st, const char *sql, const struct pgdb_params *p, pgdb_row_fn fn,
+    void *arg)
+{
+	PGresult *res;
+	int rc;
+
+	if ((rc = pgdb_exec(st, sql, p, &res)) != STORE_OK)
+		return rc;
+	rc = PQntuples(res) > 0 ? fn(res, 0, arg) : STORE_NOTFOUND;
+	PQclear(res);
+	return rc;
+}
+
+int
+pgdb_each(struct store *st, const char *sql, const struct pgdb_params *p, pgdb_row_fn fn,
+    void *arg)
+{
+	PGresult *res;
+	int i, n, rc;
+
+	if ((rc = pgdb_exec(st, sql, p, &res)) != STORE_OK)
+		return rc;
+	n = PQntuples(res);
+	for (i = 0; i < n && rc == STORE_OK; i++)
+		rc = fn(res, i, arg);
+	PQclear(res);
+	return rc;
+}
+
+int64_t
+pgdb_col_int(PGresult *res, int row, int col)
+{
+	const char *v;
+
+	if (PQgetisnull(res, row, col))
+		return 0;
+	v = PQgetvalue(res, row, col);
+	if (v[0] == 't' && v[1] == '\0')
+		return 1; /* a boolean */
+	return strtoll(v, NULL, 10);
+}
+
+const char *
+pgdb_col_text(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+char *
+pgdb_col_dup(PGresult *res, int row, int col, int *oom)
+{
+	char *d;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	if ((d = strdup(PQgetvalue(res, row, col))) == NULL)
+		*oom = 1;
+	return d;
+}
+
+unsigned char *
+pgdb_col_blob(PGresult *res, int row, int col, size_t *len, int *oom)
+{
+	unsigned char *raw, *d;
+	size_t n = 0;
+
+	*len = 0;
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	if ((raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n)) == NULL) {
+		*oom = 1;
+		return NULL;
+	}
+	if ((d = malloc(n > 0 ? n : 1)) == NULL)
+		*oom = 1;
+	else
+		memcpy(d, raw, n);
+	PQfreemem(raw);
+	*len = d ? n : 0;
+	return d;
+}
+
+int
+pgdb_row_int64(PGresult *res, int row, void *arg)
+{
+	*(int64_t *)arg = pgdb_col_int(res, row, 0);
+	return STORE_OK;
+}
+
+int
+pgdb_row_exists(PGresult *res, int row, void *arg)
+{
+	return STORE_OK;
+}
+
+int
+pgdb_row_text(PGresult *res, int row, void *arg)
+{
+	int oom = 0;
+
+	*(char **)arg = pgdb_col_dup(res, row, 0, &oom);
+	return oom ? STORE_ERROR : STORE_OK;
+}
+
+/* ---- connection ---- */
+
+int
+pgsql_open(const char *url, const struct store_options *opt, struct store **out)
+{
+	struct pg_store *p;
+	int rc;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return STORE_ERROR;
+	p->base.be = &store_postgresql_backend;
+	p->timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : DEFAULT_TIMEOUT_MS;
+	if ((p->url = strdup(url)) == NULL) {
+		free(p);
+		return STORE_ERROR;
+	}
+	if ((rc = connect_now(p)) != STORE_OK) {
+		store_set_open_error(p->err);
+		pgsql_close(&p->base);
+		return rc;
+	}
+	*out = &p->base;
+	return STORE_OK;
+}
+
+void
+pgsql_close(struct store *st)
+{
+	struct pg_store *p = pg(st);
+
+	if (p == NULL)
+		return;
+	drop_connection(p);
+	free(p->url);
+	free(p);
+}
+
+const char *
+pgsql_errmsg(struct store *st)
+{
+	struct pg_store *p = pg(st);
+
+	return p->err[0] ? p->err : "no error";
+}
+
+int
+pgsql_begin(struct store *st)
+{
+	struct pg_store *p = pg(st);
+	int rc;
+
+	if (p->in_tx)
+		return STORE_ERROR;
+	if ((rc = ensure_connected(p)) != STORE_OK)
+		return rc;
+	if ((rc = exec_simple(p, "BEGIN", 0)) != STORE_OK)
+		return rc == STORE_RETRY ? STORE_UNAVAILABLE : rc;
+	p->in_tx = 1;
+	p->tx_rc = STORE_OK;
+	return STORE_OK;
+}
+
+int
+pgsql_commit(struct store *st)
+{
+	struct pg_store *p = pg(st);
+	int rc;
+
+	if (!p->in_tx)
+		return STORE_ERROR;
+	if (p->tx_rc != STORE_OK || p->conn == NULL) {
+		/* The server rolled the transaction back already; COMMIT was never sent. */
+		rc = p->tx_rc != STORE_OK ? p->tx_rc : STORE_RETRY;
+		pgsql_rollback(st);
+		return rc;
+	}
+	rc = exec_simple(p, "COMMIT", 1);
+	p->in_tx = 0;
+	p->tx_rc = STORE_OK;
+	return rc;
+}
+
+void
+pgsql_rollback(struct store *st)
+{
+	struct pg_store *p = pg(st);
+
+	if (p->in_tx && p->conn != NULL && exec_simple(p, "ROLLBACK", 0) != STORE_OK)
+		drop_connection(p);
+	p->in_tx = 0;
+	p->tx_rc = STORE_OK;
+}
+
+int
+pgsql_lock(struct store *st, enum store_lock what)
+{
+	static const char sql[] = "SELECT pg_advisory_xact_lock($1)";
+	struct pgdb_params prm = {0};
+
+	pgdb_int(&prm, what == STORE_LOCK_KEYS ? LOCK_KEYS : LOCK_KEYS + what);
+	return pgdb_exec(st, sql, &prm, NULL);
+}
+
+int
+pgsql_ping(struct store *st)
+{
+	static const char sql[] = "SELECT 1";
+
+	return pgdb_exec(st, sql, NULL, NULL);
+}
+
+int
+pgsql_size(struct store *st, int64_t *bytes)
+{
+	static const char sql[] = "SELECT pg_database_size(current_database())";
+
+	*bytes = 0;
+	return pgdb_one(st, sql, NULL, pgdb_row_int64, bytes);
+}
+
+int
+pgsql_checkpoint(struct store *st, int min_frames)
+{
+	return 0; /* the server checkpoints */
+}
+
+int
+pgsql_backup(struct store *st, const char *dest_path)
+{
+	set_err(pg(st), "use pg_dump or pg_basebackup", NULL);
+	return STORE_UNSUPPORTED;
+}
+
+/* ---- schema ---- */
+
+/* "001_init.sql" -> 1; -1 when the name does not start with digits and '_'. */
+static int
+migration_number(const char *name)
+{
+	int n = 0, digits = 0;
+
+	while (*name >= '0' && *name <= '9') {
+		n = n * 10 + (*name++ - '0');
+		digits++;
+	}
+	return (digits > 0 && *name == '_') ? n : -1;
+}
+
+int
+pgsql_schema_version(struct store *st, int *version)
+{
+	static const char exists[] = "SELECT to_regclass('schema_version') IS NOT NULL";
+	static const char sql[] = "SELECT coalesce(max(version), 0) FROM schema_version";
+	int64_t v = 0, present = 0;
+	int rc;
+
+	*version = 0;
+	if ((rc = pgdb_one(st, exists, NULL, pgdb_row_int64, &present)) != STORE_OK)
+		return rc;
+	if (!present)
+		return STORE_OK; /* an empty database */
+	if ((rc = pgdb_one(st, sql, NULL, pgdb_row_int64, &v)) == STORE_OK)
+		*version = (int)v;
+	return rc;
+}
+
+static int
+advisory(struct pg_store *p, int take)
+{
+	static const char lock[] = "SELECT pg_advisory_lock($1)";
+	static const char unlock[] = "SELECT pg_advisory_unlock($1)";
+	struct pgdb_params prm = {0};
+
+	pgdb_int(&prm, LOCK_MIGRATE);
+	return pgdb_exec(&p->base, take ? lock : unlock, &prm, NULL);
+}
+
+int
+pgsql_migrate(struct store *st, int *applied)
+{
+	static const char table[] =
+	    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+	    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+	static const char record[] =
+	    "INSERT INTO schema_version(version, name, applied_at) "
+	    "VALUES ($1, $2, extract(epoch FROM now())::bigint)";
+	struct pg_store *p = pg(st);
+	const struct embedded_file *f;
+	int current, n = 0, rc;
+
+	if (applied != NULL)
+		*applied = 0;
+	/* Nodes starting together, or a node and the CLI, take turns here; the version is
+	 * read under the lock so that each migration runs exactly once. */
+	if ((rc = ensure_connected(p)) != STORE_OK || (rc = advisory(p, 1)) != STORE_OK)
+		return rc;
+	if ((rc = exec_simple(p, table, 0)) != STORE_OK)
+		goto out;
+	for (f = embedded_sql_postgresql; f->name != NULL; f++) {
+		int num = migration_number(f->name);
+		struct pgdb_params prm = {0};
+
+		if (num < 0)
+			continue;
+		if ((rc = pgsql_schema_version(st, &current)) != STORE_OK)
+			goto out;
+		if (num <= current)
+			continue;
+		if ((rc = pgsql_begin(st)) != STORE_OK)
+			goto out;
+		pgdb_int(&prm, num);
+		pgdb_text(&prm, f->name);
+		if ((rc = exec_simple(p, f->data, 0)) != STORE_OK ||
+		    (rc = pgdb_exec(st, record, &prm, NULL)) != STORE_OK) {
+			pgsql_rollback(st);
+			goto out;
+		}
+		if ((rc = pgsql_commit(st)) != STORE_OK)
+			goto out;
+		n++;
+	}
+	if (applied != NULL)
+		*applied = n;
+	rc = STORE_OK;
+out:
+	if (p->conn != NULL)
+		advisory(p, 0);
+	return rc;
+}
+
+int
+pgsql_setting_get_new(struct store *st, const char *key, char **value)
+{
+	static const char sql[] = "SELECT value FROM settings WHERE key = $1";
+	struct pgdb_params prm = {0};
+
+	*value = NULL;
+	pgdb_text(&prm, key);
+	return pgdb_one(st, sql, &prm, pgdb_row_text, value);
+}
+
+int
+pgsql_setting_set(struct store *st, const char *key, const char *value)
+{
+	static const char sql[] =
+	    "INSERT INTO settings(key, value) VALUES ($1, $2) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+	struct pgdb_params prm = {0};
+
+	pgdb_text(&prm, key);
+	pgdb_text(&prm, value);
+	return pgdb_exec(st, sql, &prm, NULL);
+}
+
+/* ---- notifications (the registry cache's wait) ---- */
+
+static int
+drain_notifies(struct pg_store *p)
+{
+	PGnotify *n;
+	int got = 0;
+
+	while ((n = PQnotifies(p->conn)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+int
+pgsql_wait_change(struct store *st, int timeout_ms)
+{
+	static const char listen[] = "LISTEN " CHANGES_CHANNEL;
+	struct pg_store *p = pg(st);
+	int rc;
+
+	if ((rc = ensure_connected(p)) != STORE_OK)
+		return rc;
+	if (!p->listening) {
+		if ((rc = exec_simple(p, listen, 0)) != STORE_OK)
+			return rc;
+		p->listening = 1;
+	}
+	if (drain_notifies(p))
+		return STORE_OK;
+	/* Nothing yet: sleep on the socket until a notification or the poll interval. */
+	wait_socket(p, 0, now_ms() + timeout_ms);
+	if (PQconsumeInput(p->conn) == 0) {
+		set_err(p, "database connection lost", PQerrorMessage(p->conn));
+		drop_connection(p);
+		return STORE_UNAVAILABLE;
+	}
+	drain_notifies(p);
+	return STORE_OK;
+}
+
+const struct store_backend store_postgresql_backend = {
+	.name = "postgresql",
+	.close = pgsql_close,
+	.begin = pgsql_begin,
+	.commit = pgsql_commit,
+	.rollback = pgsql_rollback,
+	.errmsg = pgsql_errmsg,
+#define PGSQL_OP_SLOT(name, params, args) .name = pgsql_##name,
+	STORE_ALL_OPS(PGSQL_OP_SLOT)
+#undef PGSQL_OP_SLOT
+};

@@ -1,0 +1,120 @@
+/* Users: name, argon2id password hash, disabled flag. */
+#include "config.h"
+
+#include <string.h>
+
+#include "store/postgresql/db.h"
+
+#define USER_COLS "id, name, password_hash, disabled, created_at"
+
+int
+pgsql_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
+    int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO users(name, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id";
+	struct pgdb_params p = {0};
+	int64_t new_id = 0;
+	int rc;
+
+	if (id != NULL)
+		*id = 0;
+	pgdb_text(&p, name);
+	pgdb_text(&p, password_hash);
+	pgdb_int(&p, now);
+	rc = pgdb_one(st, sql, &p, pgdb_row_int64, &new_id);
+	if (rc == STORE_OK && id != NULL)
+		*id = new_id;
+	return rc;
+}
+
+static int
+user_row(PGresult *res, int row, void *arg)
+{
+	struct store_user *u = arg;
+	int oom = 0;
+
+	u->id = pgdb_col_int(res, row, 0);
+	u->name = pgdb_col_dup(res, row, 1, &oom);
+	u->password_hash = pgdb_col_dup(res, row, 2, &oom);
+	u->disabled = (int)pgdb_col_int(res, row, 3);
+	u->created_at = pgdb_col_int(res, row, 4);
+	if (oom) {
+		store_user_clear(u);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+int
+pgsql_user_get_by_name(struct store *st, const char *name, struct store_user *out)
+{
+	static const char sql[] = "SELECT " USER_COLS " FROM users WHERE name = $1";
+	struct pgdb_params p = {0};
+
+	memset(out, 0, sizeof(*out));
+	pgdb_text(&p, name);
+	return pgdb_one(st, sql, &p, user_row, out);
+}
+
+int
+pgsql_user_get(struct store *st, int64_t id, struct store_user *out)
+{
+	static const char sql[] = "SELECT " USER_COLS " FROM users WHERE id = $1";
+	struct pgdb_params p = {0};
+
+	memset(out, 0, sizeof(*out));
+	pgdb_int(&p, id);
+	return pgdb_one(st, sql, &p, user_row, out);
+}
+
+int
+pgsql_user_set_disabled(struct store *st, const char *name, int disabled)
+{
+	static const char sql[] = "UPDATE users SET disabled = $1 WHERE name = $2";
+	struct pgdb_params p = {0};
+
+	pgdb_int(&p, disabled ? 1 : 0);
+	pgdb_text(&p, name);
+	return pgdb_exec_found(st, sql, &p);
+}
+
+int
+pgsql_user_set_password(struct store *st, const char *name, const char *password_hash)
+{
+	static const char sql[] = "UPDATE users SET password_hash = $1 WHERE name = $2";
+	struct pgdb_params p = {0};
+
+	pgdb_text(&p, password_hash);
+	pgdb_text(&p, name);
+	return pgdb_exec_found(st, sql, &p);
+}
+
+struct user_visit {
+	store_user_fn fn;
+	void *arg;
+};
+
+static int
+user_visit_row(PGresult *res, int row, void *arg)
+{
+	struct user_visit *v = arg;
+	struct store_user u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	if (user_row(res, row, &u) != STORE_OK)
+		return STORE_ERROR;
+	rc = v->fn(&u, v->arg);
+	store_user_clear(&u);
+	return rc;
+}
+
+int
+pgsql_user_list(struct store *st, store_user_fn fn, void *arg)
+{
+	static const char sql[] = "SELECT " USER_COLS " FROM users ORDER BY name";
+	struct user_visit v = {fn, arg};
+
+	return pgdb_each(st, sql, NULL, user_visit_row, &v);
+}

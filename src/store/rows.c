@@ -1,0 +1,171 @@
+/* The row structs of store.h, shared by both backends: releasing what a getter filled. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/cache.h"
+
+void
+store_key_clear(struct store_key *k)
+{
+	if (k == NULL)
+		return;
+	free(k->kid);
+	free(k->alg);
+	free(k->state);
+	free(k->public_jwk);
+	if (k->private_enc != NULL) {
+		memset(k->private_enc, 0, k->private_enc_len);
+		free(k->private_enc);
+	}
+	memset(k, 0, sizeof(*k));
+}
+
+void
+store_user_clear(struct store_user *u)
+{
+	if (u == NULL)
+		return;
+	free(u->name);
+	free(u->password_hash);
+	memset(u, 0, sizeof(*u));
+}
+
+void
+store_resource_clear(struct store_resource *r)
+{
+	if (r == NULL)
+		return;
+	free(r->uri);
+	free(r->uri_key);
+	free(r->name);
+	free(r->scopes);
+	free(r->default_scopes);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+store_client_clear(struct store_client *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->client_id);
+	free(c->name);
+	free(c->auth_method);
+	free(c->secret_hash);
+	free(c->grant_types);
+	free(c->acts_for_uri);
+	free(c->default_resource);
+	free(c->origin);
+	free(c->metadata);
+	free(c->remote_addr);
+	for (i = 0; i < c->n_redirect_uris; i++)
+		free(c->redirect_uris[i]);
+	free(c->redirect_uris);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+store_code_clear(struct store_code *c)
+{
+	if (c == NULL)
+		return;
+	free(c->redirect_uri);
+	free(c->code_challenge);
+	free(c->resources);
+	free(c->scope);
+	free(c->family_id);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+store_family_clear(struct store_family *f)
+{
+	if (f == NULL)
+		return;
+	free(f->family_id);
+	free(f->client_id);
+	free(f->user_name);
+	free(f->resources);
+	free(f->scope);
+	memset(f, 0, sizeof(*f));
+}
+
+void
+store_refresh_clear(struct store_refresh *r)
+{
+	if (r == NULL)
+		return;
+	free(r->family_id);
+	free(r->scope);
+	store_family_clear(&r->family);
+	memset(r, 0, sizeof(*r));
+}
+
+/* strdup that keeps NULL and notes a failure in *oom. */
+static char *
+dup_or_null(const char *s, int *oom)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*oom = 1;
+	return d;
+}
+
+int
+store_resource_copy(struct store_resource *dst, const struct store_resource *src)
+{
+	int oom = 0;
+
+	*dst = *src;
+	dst->uri = dup_or_null(src->uri, &oom);
+	dst->uri_key = dup_or_null(src->uri_key, &oom);
+	dst->name = dup_or_null(src->name, &oom);
+	dst->scopes = dup_or_null(src->scopes, &oom);
+	dst->default_scopes = dup_or_null(src->default_scopes, &oom);
+	if (oom) {
+		store_resource_clear(dst);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+int
+store_client_copy(struct store_client *dst, const struct store_client *src, int with_uris)
+{
+	size_t i;
+	int oom = 0;
+
+	*dst = *src;
+	dst->redirect_uris = NULL;
+	dst->n_redirect_uris = 0;
+	dst->client_id = dup_or_null(src->client_id, &oom);
+	dst->name = dup_or_null(src->name, &oom);
+	dst->auth_method = dup_or_null(src->auth_method, &oom);
+	dst->secret_hash = dup_or_null(src->secret_hash, &oom);
+	dst->grant_types = dup_or_null(src->grant_types, &oom);
+	dst->acts_for_uri = dup_or_null(src->acts_for_uri, &oom);
+	dst->default_resource = dup_or_null(src->default_resource, &oom);
+	dst->origin = dup_or_null(src->origin, &oom);
+	dst->metadata = dup_or_null(src->metadata, &oom);
+	dst->remote_addr = dup_or_null(src->remote_addr, &oom);
+	if (with_uris && src->n_redirect_uris > 0 && !oom) {
+		if ((dst->redirect_uris = calloc(src->n_redirect_uris, sizeof(char *))) == NULL)
+			oom = 1;
+		for (i = 0; !oom && i < src->n_redirect_uris; i++) {
+			dst->redirect_uris[i] = dup_or_null(src->redirect_uris[i], &oom);
+			dst->n_redirect_uris = i + 1;
+		}
+	}
+	if (oom) {
+		store_client_clear(dst);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}

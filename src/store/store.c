@@ -1,0 +1,220 @@
+/* The one interface over both backends: the backend is picked from the location when a
+ * store opens, and every operation goes through its table; changes to what the registry
+ * cache holds bring this process's cache up to date when they commit. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store/backend.h"
+#include "store/cache.h"
+
+int
+store_rc_transient(int rc)
+{
+	return rc == STORE_BUSY || rc == STORE_UNAVAILABLE || rc == STORE_RETRY ||
+	    rc == STORE_UNKNOWN;
+}
+
+int
+store_location_is_url(const char *location)
+{
+	return location != NULL && (strncasecmp(location, "postgresql://", 13) == 0 ||
+	    strncasecmp(location, "postgres://", 11) == 0);
+}
+
+/* Replace [from, to) of s by "****"; new string. */
+static char *
+splice_mask(const char *s, size_t from, size_t to)
+{
+	static const char mask[] = "****";
+	size_t n = strlen(s), len = from + (sizeof(mask) - 1) + (n - to) + 1;
+	char *out = malloc(len);
+
+	if (out == NULL)
+		return NULL;
+	memcpy(out, s, from);
+	memcpy(out + from, mask, sizeof(mask) - 1);
+	memcpy(out + from + sizeof(mask) - 1, s + to, n - to + 1);
+	return out;
+}
+
+char *
+store_location_masked_new(const char *location)
+{
+	const char *auth, *end, *at, *colon, *q;
+	char *cur, *next;
+
+	if (!store_location_is_url(location))
+		return strdup(location);
+	auth = strstr(location, "://") + 3;
+	/* The authority ends at the first '/', '?' or '#'; the userinfo is before its last
+	 * '@' (a multi-host list has no '@' after the hosts). */
+	end = auth + strcspn(auth, "/?#");
+	at = NULL;
+	for (q = auth; q < end; q++) {
+		if (*q == '@')
+			at = q;
+	}
+	cur = NULL;
+	if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
+		cur = splice_mask(location, (size_t)(colon + 1 - location), (size_t)(at - location));
+	else
+		cur = strdup(location);
+	/* A password given as a parameter: ?password=... or &password=... */
+	while (cur != NULL) {
+		const char *p = strchr(cur, '?'), *v;
+		size_t vend;
+
+		v = NULL;
+		while (p != NULL) {
+			p++;
+			if (strncasecmp(p, "password=", 9) == 0 && strncmp(p + 9, "****", 4) != 0) {
+				v = p + 9;
+				break;
+			}
+			p = strchr(p, '&');
+		}
+		if (v == NULL)
+			break;
+		vend = (size_t)(v - cur) + strcspn(v, "&#");
+		next = splice_mask(cur, (size_t)(v - cur), vend);
+		free(cur);
+		cur = next;
+	}
+	return cur;
+}
+
+char *
+store_memory_path_new(void)
+{
+	return sqlite_memory_path_new();
+}
+
+static _Thread_local char open_error[256];
+
+const char *
+store_open_error(void)
+{
+	return open_error;
+}
+
+void
+store_set_open_error(const char *why)
+{
+	snprintf(open_error, sizeof(open_error), "%s", why ? why : "");
+}
+
+int
+store_open(const char *location, const struct store_options *opt, struct store **out)
+{
+	int rc;
+
+	*out = NULL;
+	open_error[0] = '\0';
+	if (store_location_is_url(location))
+		rc = pgsql_open(location, opt, out);
+	else
+		rc = sqlite_open(location, opt, out);
+	if (rc != STORE_OK && open_error[0] == '\0')
+		store_set_open_error(rc == STORE_UNAVAILABLE ? "unreachable" : "cannot open");
+	if (rc == STORE_OK && opt != NULL)
+		(*out)->cache = opt->cache;
+	if (rc == STORE_UNAVAILABLE && opt != NULL)
+		store_cache_note_unavailable(opt->cache);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st != NULL)
+		st->be->close(st);
+}
+
+const char *
+store_backend_name(const struct store *st)
+{
+	return st->be->name;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return st != NULL ? st->be->errmsg(st) : "no database";
+}
+
+/* Every answer passes here: a connection that found the database gone tells the cache,
+ * so that the token endpoint answers 503 at once instead of each request waiting. */
+static int
+seen(struct store *st, int rc)
+{
+	if (rc == STORE_UNAVAILABLE || rc == STORE_UNKNOWN)
+		store_cache_note_unavailable(st->cache);
+	return rc;
+}
+
+int
+store_begin(struct store *st)
+{
+	int rc = seen(st, st->be->begin(st));
+
+	if (rc == STORE_OK) {
+		st->in_tx = 1;
+		st->registry_dirty = 0;
+	}
+	return rc;
+}
+
+int
+store_commit(struct store *st)
+{
+	int rc = seen(st, st->be->commit(st)), dirty = st->registry_dirty;
+
+	st->in_tx = 0;
+	st->registry_dirty = 0;
+	if (rc == STORE_OK && dirty)
+		store_cache_catch_up(st->cache, st);
+	return rc;
+}
+
+void
+store_rollback(struct store *st)
+{
+	st->be->rollback(st);
+	st->in_tx = 0;
+	st->registry_dirty = 0;
+}
+
+void
+store_registry_touched(struct store *st)
+{
+	if (st->cache == NULL)
+		return;
+	if (st->in_tx)
+		st->registry_dirty = 1;
+	else
+		store_cache_catch_up(st->cache, st);
+}
+
+#define STORE_PLAIN_WRAPPER(name, params, args)                                                  \
+	int store_##name params                                                                  \
+	{                                                                                        \
+		return seen(st, st->be->name args);                                              \
+	}
+STORE_PLAIN_OPS(STORE_PLAIN_WRAPPER)
+#undef STORE_PLAIN_WRAPPER
+
+#define STORE_WRITE_WRAPPER(name, params, args)                                                  \
+	int store_##name params                                                                  \
+	{                                                                                        \
+		int rc = seen(st, st->be->name args);                                            \
+                                                                                                 \
+		if (rc == STORE_OK)                                                              \
+			store_registry_touched(st);                                              \
+		return rc;                                                                       \
+	}
+STORE_REGISTRY_WRITE_OPS(STORE_WRITE_WRAPPER)
+#undef STORE_WRITE_WRAPPER
