@@ -66,6 +66,7 @@ skip_all() {
 T=$(mktemp -d "${TMPDIR:-/tmp}/mcp-authd-test.XXXXXX")
 SERVER_PID=
 cleanup() {
+	[ -n "${CLEANUP_EXTRA:-}" ] && eval "$CLEANUP_EXTRA"
 	if [ -n "${FIXTURE_PID:-}" ]; then
 		kill "$FIXTURE_PID" 2>/dev/null
 		wait "$FIXTURE_PID" 2>/dev/null
@@ -75,10 +76,60 @@ cleanup() {
 		wait "$SERVER_PID" 2>/dev/null
 	fi
 	rm -rf "$T"
+	if [ -n "${PG_PID:-}" ]; then pg_stop_throwaway; fi
 }
 trap cleanup EXIT
 
-export MCP_AUTHD_DB="$T/mcp-authd.db"
+# The backend under test: SQLite files by default; with MCP_AUTHD_TEST_BACKEND=postgresql
+# (tests/pg/on-postgresql) the same suite runs against a throwaway PostgreSQL cluster.
+MCP_AUTHD_TEST_BACKEND=${MCP_AUTHD_TEST_BACKEND:-sqlite}
+db_is_pg() { [ "$MCP_AUTHD_TEST_BACKEND" = postgresql ]; }
+if db_is_pg; then
+	. "$TOP_SRCDIR/tests/pg/cluster.sh"
+	pg_available || skip_all "PostgreSQL 15 is not installed (postgresql-15)"
+	pg_start_throwaway || { echo "Bail out! cannot start a PostgreSQL cluster"; exit 1; }
+	export MCP_AUTHD_DB="$PG_URL"
+else
+	export MCP_AUTHD_DB="$T/mcp-authd.db"
+fi
+
+# db_new NAME: the location of another, empty database of the backend under test.
+db_new() {
+	if db_is_pg; then
+		pg_psql "$PG_PORT" "CREATE DATABASE $1" >/dev/null && echo "postgresql://postgres@127.0.0.1:$PG_PORT/$1"
+	else
+		echo "$T/$1.db"
+	fi
+}
+
+# db_dump FILE: every byte the database holds (files, or a dump of the database), for
+# tests that look for secrets at rest.
+db_dump() {
+	if db_is_pg; then
+		"$PG_BIN/pg_dump" -h 127.0.0.1 -p "$PG_PORT" -U postgres authd >"$1"
+	else
+		cat "$MCP_AUTHD_DB"* >"$1"
+	fi
+}
+
+# db_query SQL: the first column of the first row.
+db_query() {
+	if db_is_pg; then
+		PG_DB=authd pg_psql "$PG_PORT" "$1"
+	else
+		"$PYTHON3" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute(sys.argv[2]).fetchone()[0])' "$MCP_AUTHD_DB" "$1"
+	fi
+}
+
+# db_reset: an empty database again.
+db_reset() {
+	if db_is_pg; then
+		pg_psql "$PG_PORT" "DROP DATABASE authd WITH (FORCE)" >/dev/null &&
+			pg_psql "$PG_PORT" "CREATE DATABASE authd" >/dev/null
+	else
+		rm -f "$MCP_AUTHD_DB"*
+	fi
+}
 export MCP_AUTHD_MASTER_KEY_FILE="$T/master.key"
 export MCP_AUTHD_ALLOW_INSECURE_ISSUER=true
 export MCP_AUTHD_LOG_LEVEL=${MCP_AUTHD_LOG_LEVEL:-info}

@@ -15,6 +15,8 @@ CHAINS=${CRASH_CHAINS:-8}
 SPARES=${CRASH_SPARES:-80}
 
 command -v sqlite3 >/dev/null || skip_all "no sqlite3 shell"
+# What a killed node leaves in PostgreSQL is tested by tests/integ/t_fleet.sh (node loss).
+db_is_pg && skip_all "SQLite file safety; PostgreSQL: node loss in t_fleet.sh"
 export MCP_AUTHD_LOG_LEVEL=warn
 unset MCP_AUTHD_SYNCHRONOUS
 init_db

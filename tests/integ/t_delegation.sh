@@ -244,7 +244,8 @@ is "$(jq '[.[] | select(.jti != null)] | length' "$T/audit.json")" \
 	"issued and exchanged tokens are named by jti"
 test -s "$MCP_AUTHD_AUDIT_FILE"; ok $? "records also go to the audit file"
 jq -e . "$MCP_AUTHD_AUDIT_FILE" >/dev/null; ok $? "as JSON lines"
-cat "$MCP_AUTHD_DB"* "$MCP_AUTHD_AUDIT_FILE" >"$T/everything"
+db_dump "$T/db-bytes"
+cat "$T/db-bytes" "$MCP_AUTHD_AUDIT_FILE" >"$T/everything"
 leaked=0
 for t in "$USER_A" "$T_B" "$T_C" "$M_TOKEN" "$RT" "$USER_AT" "$M_SECRET" "$SA_SECRET"; do
 	grep -qF -- "$t" "$T/everything" && leaked=$((leaked + 1))

@@ -92,7 +92,7 @@ req POST "$BASE/introspect" -u "$CONF_ID:$CONF_SECRET" -d token=x
 is "$STATUS" 200 "the secret authenticates the client"
 req POST "$BASE/introspect" -u "$CONF_ID:wrong" -d token=x
 is "$STATUS" 401 "a wrong one does not"
-cat "$MCP_AUTHD_DB"* >"$T/bytes"
+db_dump "$T/bytes"
 grep -qF -- "$CONF_SECRET" "$T/bytes"; is $? 1 "the secret is not stored in clear"
 
 # A registered client runs the code flow.

@@ -10,7 +10,7 @@ REGTOKEN=$(authd --json client registration-token | jq -r .registration_token)
 like "$SECRET" '^[A-Za-z0-9_-]{43}$' "got a client secret"
 like "$PASSWORD" '^[A-Za-z0-9_-]{24}$' "got a password"
 # Everything SQLite wrote: the main file, and the WAL if it is still there.
-cat "$MCP_AUTHD_DB"* >"$T/all-bytes"
+db_dump "$T/all-bytes"
 grep -c -- "$SECRET" "$T/all-bytes" >/dev/null; is $? 1 "client secret not in the database files"
 grep -c -- "$PASSWORD" "$T/all-bytes" >/dev/null; is $? 1 "password not in the database files"
 grep -c -- "$REGTOKEN" "$T/all-bytes" >/dev/null; is $? 1 "registration token not stored in clear"

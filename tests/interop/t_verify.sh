@@ -12,7 +12,8 @@ NODE=$IOP/node_modules/.bin/node
 
 RES=https://files.mcp.example.com/mcp
 for alg in ES256 EdDSA RS256; do
-	rm -f "$MCP_AUTHD_DB"* "$MCP_AUTHD_MASTER_KEY_FILE"
+	db_reset
+	rm -f "$MCP_AUTHD_MASTER_KEY_FILE"
 	init_db --signing-alg "$alg"
 	authd resource add "$RES" --scopes "files:read files:write" >/dev/null
 	start_serve
