@@ -251,8 +251,7 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 		return -1;
 	if (workpool_start((unsigned int)cfg->hash_workers, 1024, &app->hashpool) != 0 ||
 	    workpool_start(4, 256, &app->fetchpool) != 0 ||
-	    secret_cache_new(4096, &app->secrets) != 0 ||
-	    ratelimit_new(4096, 60, &app->register_limit) != 0) {
+	    secret_cache_new(4096, &app->secrets) != 0) {
 		snprintf(err, errlen, "cannot start the worker threads");
 		return -1;
 	}
@@ -302,7 +301,6 @@ app_free(struct app *app)
 	keyset_unref(app->keys);
 	workpool_free(app->hashpool);
 	workpool_free(app->fetchpool);
-	ratelimit_free(app->register_limit);
 	metrics_free(app->metrics);
 	secret_cache_free(app->secrets);
 	audit_sink_close(app->audit);

@@ -10,7 +10,6 @@
 #include "jose/keystore.h"
 #include "oauth/audit.h"
 #include "oauth/cimd.h"
-#include "util/ratelimit.h"
 #include "oauth/secret_cache.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -36,7 +35,6 @@ struct app {
 	struct workpool *hashpool;  /* argon2 off the event threads */
 	struct workpool *fetchpool; /* metadata document fetches */
 	struct cimd_policy cimd_policy;
-	struct ratelimit *register_limit; /* registrations per source address */
 	struct secret_cache *secrets; /* verified client secrets */
 	struct audit_sink *audit;
 	unsigned char csrf_key[32]; /* derived from the master key: forms survive restarts */

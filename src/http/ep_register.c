@@ -16,6 +16,7 @@
 #include "oauth/audit.h"
 #include "oauth/dcr.h"
 #include "oauth/secret.h"
+#include "oauth/throttle.h"
 
 static int
 bearer_ok(struct request *req, int64_t now)
@@ -69,6 +70,7 @@ ep_register(struct request *req)
 	const char *ct = request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct dcr_client reg;
 	struct store_client c;
+	struct store *st = NULL;
 	json_error_t jerr;
 	json_t *body = NULL, *answer = NULL;
 	char err[256], *secret = NULL, *hash = NULL, *meta_text = NULL, *client_id = NULL;
@@ -85,9 +87,14 @@ ep_register(struct request *req)
 	if (strcmp(policy, "token") == 0 && !bearer_ok(req, now))
 		return refuse(req, 401, "invalid_token",
 		    "registration needs an initial access token (mcp-authd client registration-token)");
-	/* Counted once per request, not again when it resumes after hashing. */
-	if (!resumed && !ratelimit_take(req->app->register_limit, req->remote_addr,
-			    (unsigned int)req->app->cfg->registration_rate, now, &wait)) {
+	/* Counted once per request, not again when it resumes after hashing, and in the
+	 * store, so that every node of a fleet counts against the same budget. */
+	if (!resumed && (st = app_store(req->app)) == NULL)
+		return reply_oauth_error(req, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
+	if (!resumed && (rc = throttle_rate_take(st, "register", req->remote_addr,
+			     req->app->cfg->registration_rate, 60, now, &wait)) < 0)
+		return reply_oauth_error(req, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
+	if (!resumed && rc == 0) {
 		struct MHD_Response *resp;
 		static const char body429[] = "{\"error\":\"slow_down\",\"error_description\":"
 					      "\"too many registrations from this address\"}";

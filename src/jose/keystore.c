@@ -329,6 +329,24 @@ key_rows_load(struct store *st, struct key_rows *rows)
 	return 0;
 }
 
+/* The transaction every change of keys runs in, with the keys read inside it. One such
+ * change at a time across every process sharing the database: a second node reads the
+ * keys only after the first has committed (and then finds its scheduled rotation no
+ * longer due). On failure nothing is left open. */
+static int
+keys_begin(struct store *st, struct key_rows *rows)
+{
+	rows->v = NULL;
+	rows->n = 0;
+	if (store_begin(st) != STORE_OK)
+		return -1;
+	if (store_lock(st, STORE_LOCK_KEYS) != STORE_OK || key_rows_load(st, rows) != 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 row_is(const struct store_key *k, const char *state, enum jws_alg alg)
 {
@@ -343,10 +361,8 @@ keystore_ensure(struct store *st, const struct master_key *mk, enum jws_alg alg,
 	int have_active = 0, have_next = 0, rc = -1;
 	size_t i;
 
-	if (store_begin(st) != STORE_OK)
+	if (keys_begin(st, &rows) != 0)
 		return -1;
-	if (key_rows_load(st, &rows) != 0)
-		goto out;
 	for (i = 0; i < rows.n; i++) {
 		have_active |= row_is(&rows.v[i], "active", JWS_ALG_NONE);
 		have_next |= row_is(&rows.v[i], "next", JWS_ALG_NONE);
@@ -380,10 +396,8 @@ keystore_rotate(struct store *st, const struct master_key *mk, const struct rota
 	size_t i;
 
 	*wait_out = 0;
-	if (store_begin(st) != STORE_OK)
+	if (keys_begin(st, &rows) != 0)
 		return -1;
-	if (key_rows_load(st, &rows) != 0)
-		goto fail;
 	if (p->due_after > 0) {
 		for (i = 0; i < rows.n; i++) {
 			if (row_is(&rows.v[i], "active", JWS_ALG_NONE) &&
@@ -485,10 +499,8 @@ keystore_rewrap(struct store *st, const struct master_key *old_mk,
 	int derlen = 0, rc = -1;
 
 	*count = 0;
-	if (store_begin(st) != STORE_OK)
+	if (keys_begin(st, &rows) != 0)
 		return -1;
-	if (key_rows_load(st, &rows) != 0)
-		goto out;
 	for (i = 0; i < rows.n; i++) {
 		const struct store_key *k = &rows.v[i];
 

@@ -104,3 +104,23 @@ throttle_success(struct store *st, const struct throttle_policy *p, const char *
 	user_subject(username, subject);
 	return store_login_failures_clear(st, subject);
 }
+
+int
+throttle_rate_take(struct store *st, const char *kind, const char *key, int64_t limit,
+    int64_t window_secs, int64_t now, int64_t *retry_after)
+{
+	char subject[160];
+	int64_t start = now - now % window_secs, count = 0;
+	int rc;
+
+	*retry_after = 0;
+	if (limit <= 0)
+		return 1;
+	snprintf(subject, sizeof(subject), "%s:%s", kind, key ? key : "");
+	if ((rc = store_rate_take(st, subject, start, &count)) != STORE_OK)
+		return rc;
+	if (count <= limit)
+		return 1;
+	*retry_after = start + window_secs - now;
+	return 0;
+}

@@ -36,4 +36,12 @@ int throttle_failure(struct store *st, const struct throttle_policy *p, const ch
  * are kept, or one account of an attacker's own would reset the address's count. */
 int throttle_success(struct store *st, const struct throttle_policy *p, const char *username);
 
+/* Fixed-window rate limits counted in the store, so that every node of a fleet counts
+ * together (an attacker cannot multiply the budget by the number of nodes). Count one
+ * event of kind ("register") from key (an address) at now, allowed `limit` per window
+ * of window_secs (limit 0: unlimited). 1 when within the limit, 0 when over (with
+ * *retry_after the seconds to the next window), a negative STORE_* code on failure. */
+int throttle_rate_take(struct store *st, const char *kind, const char *key, int64_t limit,
+    int64_t window_secs, int64_t now, int64_t *retry_after);
+
 #endif

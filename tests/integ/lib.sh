@@ -121,6 +121,15 @@ db_query() {
 	fi
 }
 
+# db_exec SQL: run one statement and commit it.
+db_exec() {
+	if db_is_pg; then
+		PG_DB=authd pg_psql "$PG_PORT" "$1" >/dev/null
+	else
+		"$PYTHON3" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()' "$MCP_AUTHD_DB" "$1"
+	fi
+}
+
 # db_reset: an empty database again.
 db_reset() {
 	if db_is_pg; then
