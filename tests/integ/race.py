@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Races and crash-safety load for tests/integ/t_races.sh and t_crash.sh.
 
-  race.py burst URL N BODY
-      Open N connections first, then release N copies of one form POST together (a
-      barrier), and print one JSON document:
+  race.py burst URL[,URL...] N BODY
+      Open N connections first (the i-th to the i-th URL, round robin: several nodes of
+      a fleet), then release N copies of one form POST together (a barrier), and print
+      one JSON document:
         status  answers by HTTP status          {"200": 1, "400": 199}
         error   4xx answers by RFC 6749 error   {"invalid_grant": 199}
         bad     answers that must never happen: 5xx, a connection cut, a 4xx without
@@ -138,12 +139,14 @@ def judge(a, json_errors=True):
     return None
 
 
-def burst(url, n, body):
+def burst(urls, n, body):
+    urls = urls.split(",")
     conns = [None] * n
     answers = [None] * n
     barrier = threading.Barrier(n)
 
     def one(i):
+        url = urls[i % len(urls)]
         conns[i] = connect(url)
         barrier.wait()
         if conns[i] is None:
