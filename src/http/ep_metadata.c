@@ -161,8 +161,8 @@ ep_readyz(struct request *req)
 	const char *kid;
 	int ready;
 
-	ready = st != NULL && store_ping(st) == STORE_OK && ks != NULL &&
-	    keyset_signer(ks, &key, &kid) == 0;
+	ready = store_cache_healthy(req->app->cache) == STORE_OK && st != NULL &&
+	    store_ping(st) == STORE_OK && ks != NULL && keyset_signer(ks, &key, &kid) == 0;
 	keyset_unref(ks);
 	if (!ready)
 		return reply_error_status(req, MHD_HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",

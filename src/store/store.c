@@ -147,11 +147,12 @@ store_errmsg(struct store *st)
 }
 
 /* Every answer passes here: a connection that found the database gone tells the cache,
- * so that the token endpoint answers 503 at once instead of each request waiting. */
+ * so that the token endpoint answers 503 at once instead of each request waiting. (An
+ * unknown outcome is one statement's, not the database's state.) */
 static int
 seen(struct store *st, int rc)
 {
-	if (rc == STORE_UNAVAILABLE || rc == STORE_UNKNOWN)
+	if (rc == STORE_UNAVAILABLE)
 		store_cache_note_unavailable(st->cache);
 	return rc;
 }

@@ -35,6 +35,7 @@ struct pg_store {
 	int in_tx;              /* BEGIN sent, not yet ended */
 	int tx_rc;              /* the first failure inside the transaction (STORE_OK if none) */
 	int listening;
+	int lost;               /* enum lost: how the last round trip failed */
 	int nstmts;
 	char err[256];
 	struct stmt_slot cache[STMT_CACHE_SIZE];
@@ -224,7 +225,17 @@ map_sqlstate(const char *state)
 	return STORE_ERROR;
 }
 
-/* What a failed round trip means. The connection is dropped unless the server answered. */
+/* How a round trip failed, for the caller's decision to run it again. */
+enum lost {
+	LOST_NOTHING = 0,   /* the server answered with an error: nothing else to know */
+	LOST_UNSENT,        /* the statement never ran: the server refused the connection
+			     * first (it was shutting down) or nothing left this process */
+	LOST_UNKNOWN,       /* the connection went while the statement was in flight */
+	LOST_TIMEOUT,       /* no answer within the deadline */
+};
+
+/* What a failed round trip means. The connection is dropped unless the server answered
+ * with an ordinary error. */
 static int
 fail_round_trip(struct pg_store *p, PGresult *res, int timed_out, int commit)
 {
@@ -234,15 +245,18 @@ fail_round_trip(struct pg_store *p, PGresult *res, int timed_out, int commit)
 		rc = map_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
 		set_err(p, "database error", PQresultErrorMessage(res));
 		PQclear(res);
+		/* A server that says it is going away (57P0x, 08xxx) ran nothing of ours. */
+		p->lost = rc == STORE_UNAVAILABLE ? LOST_UNSENT : LOST_NOTHING;
 		if (rc == STORE_UNAVAILABLE)
 			drop_connection(p);
 	} else {
 		set_err(p, timed_out ? "database timed out" : "database connection lost",
 		    p->conn ? PQerrorMessage(p->conn) : NULL);
 		drop_connection(p);
+		p->lost = timed_out ? LOST_TIMEOUT : LOST_UNKNOWN;
 		rc = STORE_UNAVAILABLE;
 	}
-	if (commit && rc == STORE_UNAVAILABLE)
+	if (commit && p->lost >= LOST_UNKNOWN)
 		return STORE_UNKNOWN; /* COMMIT went out; whether it happened, nobody knows */
 	if (p->in_tx) {
 		/* Inside a transaction every later statement fails too: remember why. A
@@ -253,6 +267,16 @@ fail_round_trip(struct pg_store *p, PGresult *res, int timed_out, int commit)
 			rc = STORE_RETRY;
 	}
 	return rc;
+}
+
+/* After a connection dropped mid-statement (not a timeout): is the database there?
+ * A stale connection (the server restarted, a failover) is the usual cause, and the
+ * answer decides between "the database is unreachable" and "this one statement's
+ * outcome is unknown". */
+static int
+reachable_again(struct pg_store *p)
+{
+	return p->lost == LOST_UNKNOWN && connect_now(p) == STORE_OK;
 }
 
 static int
@@ -289,6 +313,16 @@ stmt_slot(struct pg_store *p, const char *sql, int *prepared)
 	return NULL;
 }
 
+/* libpq refused to send: nothing left this process. */
+static int
+fail_unsent(struct pg_store *p)
+{
+	int rc = fail_round_trip(p, NULL, 0, 0);
+
+	p->lost = LOST_UNSENT;
+	return rc;
+}
+
 /* One prepared statement, one round trip (two the first time on a connection). */
 static int
 exec_once(struct pg_store *p, const char *sql, const struct pgdb_params *params, PGresult **out)
@@ -311,7 +345,7 @@ exec_once(struct pg_store *p, const char *sql, const struct pgdb_params *params,
 
 		snprintf(name, sizeof(name), "s%d", p->nstmts);
 		if (!PQsendPrepare(p->conn, name, sql, n, NULL))
-			return fail_round_trip(p, NULL, 0, 0);
+			return fail_unsent(p);
 		res = await_result(p, deadline, &timed_out);
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
 			return fail_round_trip(p, res, timed_out, 0);
@@ -322,7 +356,7 @@ exec_once(struct pg_store *p, const char *sql, const struct pgdb_params *params,
 	}
 	if (!PQsendQueryPrepared(p->conn, slot->name, n, params ? params->values : NULL,
 		params ? params->lengths : NULL, params ? params->formats : NULL, 0))
-		return fail_round_trip(p, NULL, 0, 0);
+		return fail_unsent(p);
 	res = await_result(p, deadline, &timed_out);
 	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
 			       PQresultStatus(res) != PGRES_TUPLES_OK))
@@ -334,8 +368,7 @@ exec_once(struct pg_store *p, const char *sql, const struct pgdb_params *params,
 	return STORE_OK;
 }
 
-/* Reads outside a transaction are safe to repeat: one retry on a fresh connection
- * covers a server that went away while the connection sat idle (a failover). */
+/* Reads outside a transaction are safe to repeat. */
 static int
 is_read(const char *sql)
 {
@@ -351,9 +384,14 @@ pgdb_exec(struct store *st, const char *sql, const struct pgdb_params *params, P
 	if (out != NULL)
 		*out = NULL;
 	rc = exec_once(p, sql, params, out);
-	if (rc == STORE_UNAVAILABLE && !p->in_tx && is_read(sql))
-		rc = exec_once(p, sql, params, out);
-	return rc;
+	if (rc != STORE_UNAVAILABLE || p->in_tx)
+		return rc;
+	/* Outside a transaction, a statement that never ran runs again on a new connection,
+	 * and so does a read; a write lost in flight on a stale connection to a database
+	 * that is back is of unknown outcome, not a sign the database is gone. */
+	if (p->lost == LOST_UNSENT || is_read(sql))
+		return exec_once(p, sql, params, out);
+	return reachable_again(p) ? STORE_UNKNOWN : rc;
 }
 
 /* A simple-protocol command (BEGIN, COMMIT, a migration script): no parameters. */
@@ -365,7 +403,7 @@ exec_simple(struct pg_store *p, const char *sql, int commit)
 	int timed_out;
 
 	if (!PQsendQuery(p->conn, sql))
-		return commit ? fail_round_trip(p, NULL, 0, 0) : fail_round_trip(p, NULL, 0, 0);
+		return fail_unsent(p);
 	res = await_result(p, deadline, &timed_out);
 	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
 			       PQresultStatus(res) != PGRES_TUPLES_OK))
@@ -612,8 +650,12 @@ pgsql_begin(struct store *st)
 		return STORE_ERROR;
 	if ((rc = ensure_connected(p)) != STORE_OK)
 		return rc;
-	if ((rc = exec_simple(p, "BEGIN", 0)) != STORE_OK)
-		return rc == STORE_RETRY ? STORE_UNAVAILABLE : rc;
+	/* A BEGIN lost with a stale connection changed nothing: once more on a new one. */
+	if ((rc = exec_simple(p, "BEGIN", 0)) == STORE_UNAVAILABLE &&
+	    (p->lost == LOST_UNSENT || p->lost == LOST_UNKNOWN) && connect_now(p) == STORE_OK)
+		rc = exec_simple(p, "BEGIN", 0);
+	if (rc != STORE_OK)
+		return rc;
 	p->in_tx = 1;
 	p->tx_rc = STORE_OK;
 	return STORE_OK;
@@ -634,6 +676,10 @@ pgsql_commit(struct store *st)
 		return rc;
 	}
 	rc = exec_simple(p, "COMMIT", 1);
+	/* A stale connection that failed the COMMIT itself: the outcome is unknown (fail
+	 * closed), but the database may well be there, which the cache should know. */
+	if (rc == STORE_UNKNOWN && p->lost == LOST_UNKNOWN)
+		reachable_again(p);
 	p->in_tx = 0;
 	p->tx_rc = STORE_OK;
 	return rc;

@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""Load across the nodes of a fleet for tests/integ/t_fleet.sh.
+
+  fleet.py chains URLS SECONDS TOKENS CLIENT_ID CC_BASIC RESOURCE MARKER
+      URLS is a comma-separated list of node base URLs. One thread per refresh token
+      in the file TOKENS (a chain: it rotates its token as fast as it can, each request
+      to the next node in turn) and two threads of client_credentials, for SECONDS.
+      MARKER is created once the load runs. A node that refuses the connection is dead
+      for that thread from then on, and the same request goes to the next node (nothing
+      was sent). A request cut after it was sent is "in doubt": the same token then goes
+      to a living node and must come back 200 (the dead node never committed) or
+      "refresh token already used" (it committed and the answer died with it; the
+      replay ends the chain, as it must); anything else is a violation. At the end,
+      every chain still alive presents its last token, received in a 200, to a living
+      node: it must work. Prints one JSON document:
+        rotations, cc_ok       200 answers
+        refused, cut           per node
+        in_doubt               {"200": n, "already used": n}
+        bad                    answers from living nodes that must never happen
+        violations             acknowledged tokens that did not work, in-doubt outcomes
+                               other than the two allowed
+        final                  {"worked": n, "chains": n}
+"""
+import base64
+import http.client
+import json
+import sys
+import threading
+import time
+import urllib.parse
+
+TIMEOUT = 30
+
+
+def post(base, path, body, basic=None):
+    """(status, json or None) | ("refused", None) | ("cut", None)"""
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT)
+    try:
+        conn.connect()
+    except OSError:
+        return "refused", None
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "close"}
+    if basic:
+        headers["Authorization"] = "Basic " + base64.b64encode(basic.encode()).decode()
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            doc = None
+        return resp.status, doc
+    except (OSError, http.client.HTTPException):
+        return "cut", None
+    finally:
+        conn.close()
+
+
+def form(**kw):
+    return urllib.parse.urlencode(kw)
+
+
+def chains(urls, seconds, tokens_path, client_id, cc_basic, resource, marker):
+    urls = urls.split(",")
+    tokens = [t.strip() for t in open(tokens_path) if t.strip()]
+    lock = threading.Lock()
+    out = {"rotations": 0, "cc_ok": 0, "refused": {}, "cut": {}, "in_doubt": {},
+           "bad": [], "violations": [], "final": {"worked": 0, "chains": 0}}
+    dead = set()
+    end = time.monotonic() + seconds
+    last = {}
+
+    def note(kind, node):
+        with lock:
+            out[kind][node] = out[kind].get(node, 0) + 1
+            dead.add(node)
+
+    def living(start):
+        for k in range(len(urls)):
+            n = urls[(start + k) % len(urls)]
+            if n not in dead:
+                return n
+        return None
+
+    def refresh(node, token):
+        return post(node, "/token", form(grant_type="refresh_token", client_id=client_id,
+                                         refresh_token=token))
+
+    def chain(i):
+        token, turn = tokens[i], i
+        while time.monotonic() < end:
+            node = living(turn)
+            turn += 1
+            if node is None:
+                return
+            status, doc = refresh(node, token)
+            if status == "refused":
+                note("refused", node)
+                continue
+            if status == "cut":
+                note("cut", node)
+                # In doubt: what did the dead node do with it?
+                other = living(turn)
+                status, doc = refresh(other, token)
+                what = doc.get("error_description", "") if isinstance(doc, dict) else ""
+                with lock:
+                    if status == 200:
+                        out["in_doubt"]["200"] = out["in_doubt"].get("200", 0) + 1
+                    elif status == 400 and "already used" in what:
+                        out["in_doubt"]["already used"] = out["in_doubt"].get("already used", 0) + 1
+                        last[i] = None
+                        return
+                    else:
+                        out["violations"].append("chain %d in doubt: %s %s" % (i, status, what))
+                        last[i] = None
+                        return
+                token = doc["refresh_token"]
+                last[i] = token
+                continue
+            if status != 200:
+                with lock:
+                    out["violations"].append("chain %d: its acknowledged token answered %s %s at %s"
+                                             % (i, status, doc, node))
+                last[i] = None
+                return
+            token = doc["refresh_token"]
+            last[i] = token
+            with lock:
+                out["rotations"] += 1
+
+    def cc(j):
+        turn = j
+        while time.monotonic() < end:
+            node = living(turn)
+            turn += 1
+            if node is None:
+                return
+            status, doc = post(node, "/token", form(grant_type="client_credentials",
+                                                    resource=resource), cc_basic)
+            if status in ("refused", "cut"):
+                note(status, node)
+            elif status == 200:
+                with lock:
+                    out["cc_ok"] += 1
+            else:
+                with lock:
+                    out["bad"].append("client_credentials at %s: %s %s" % (node, status, doc))
+
+    threads = [threading.Thread(target=chain, args=(i,)) for i in range(len(tokens))]
+    threads += [threading.Thread(target=cc, args=(j,)) for j in range(2)]
+    for t in threads:
+        t.start()
+    open(marker, "w").close()
+    for t in threads:
+        t.join()
+    # Every chain still alive: its last token, received in a 200, works on a living node.
+    for i, token in last.items():
+        if token is None:
+            continue
+        out["final"]["chains"] += 1
+        node = living(i)
+        status, doc = refresh(node, token)
+        if status == 200:
+            out["final"]["worked"] += 1
+        else:
+            out["violations"].append("chain %d: last acknowledged token answered %s %s at %s"
+                                     % (i, status, doc, node))
+    out["dead"] = sorted(dead)
+    print(json.dumps(out, sort_keys=True))
+    return 1 if out["violations"] or out["bad"] else 0
+
+
+def main():
+    a = sys.argv[1:]
+    if len(a) == 8 and a[0] == "chains":
+        sys.exit(chains(a[1], float(a[2]), a[3], a[4], a[5], a[6], a[7]))
+    sys.stderr.write(__doc__)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
