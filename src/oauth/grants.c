@@ -222,6 +222,12 @@ finish(const struct grant_env *env, struct token_response *out, int rc)
 	if (src != STORE_OK) {
 		token_response_clear(out);
 		out->store_rc = src;
+		/* Failing closed: the grant may have taken effect (a rotation, a redemption), in
+		 * which case presenting the same credential again ends its family. Say so. */
+		if (src == STORE_UNKNOWN)
+			return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE,
+			    "the database did not confirm the commit: if this grant is refused when "
+			    "retried, it was used; start again");
 		return refuse(out, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
 	}
 	return rc;

@@ -12,9 +12,12 @@
       "refresh token already used" (it committed and the answer died with it; the
       replay ends the chain, as it must); anything else is a violation. At the end,
       every chain still alive presents its last token, received in a 200, to a living
-      node: it must work. Prints one JSON document:
+      node: it must work. A 503 temporarily_unavailable (the database was away, or the
+      outcome of a commit is unknown and the node failed closed) is counted and handled
+      like a cut. Prints one JSON document:
         rotations, cc_ok       200 answers
         refused, cut           per node
+        unavailable            503 temporarily_unavailable answers (with Retry-After)
         in_doubt               {"200": n, "already used": n}
         bad                    answers from living nodes that must never happen
         violations             acknowledged tokens that did not work, in-doubt outcomes
@@ -32,14 +35,19 @@ import urllib.parse
 TIMEOUT = 30
 
 
+def unavailable(status, doc, headers):
+    return (status == 503 and isinstance(doc, dict) and doc.get("error") == "temporarily_unavailable"
+            and headers.get("retry-after", "").isdigit())
+
+
 def post(base, path, body, basic=None):
-    """(status, json or None) | ("refused", None) | ("cut", None)"""
+    """(status, json or None, headers) | ("refused", None, {}) | ("cut", None, {})"""
     u = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=TIMEOUT)
     try:
         conn.connect()
     except OSError:
-        return "refused", None
+        return "refused", None, {}
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Connection": "close"}
     if basic:
         headers["Authorization"] = "Basic " + base64.b64encode(basic.encode()).decode()
@@ -51,9 +59,9 @@ def post(base, path, body, basic=None):
             doc = json.loads(data)
         except ValueError:
             doc = None
-        return resp.status, doc
+        return resp.status, doc, {k.lower(): v for k, v in resp.getheaders()}
     except (OSError, http.client.HTTPException):
-        return "cut", None
+        return "cut", None, {}
     finally:
         conn.close()
 
@@ -66,7 +74,7 @@ def chains(urls, seconds, tokens_path, client_id, cc_basic, resource, marker):
     urls = urls.split(",")
     tokens = [t.strip() for t in open(tokens_path) if t.strip()]
     lock = threading.Lock()
-    out = {"rotations": 0, "cc_ok": 0, "refused": {}, "cut": {}, "in_doubt": {},
+    out = {"rotations": 0, "cc_ok": 0, "refused": {}, "cut": {}, "in_doubt": {}, "unavailable": 0,
            "bad": [], "violations": [], "final": {"worked": 0, "chains": 0}}
     dead = set()
     end = time.monotonic() + seconds
@@ -95,15 +103,29 @@ def chains(urls, seconds, tokens_path, client_id, cc_basic, resource, marker):
             turn += 1
             if node is None:
                 return
-            status, doc = refresh(node, token)
+            status, doc, hdrs = refresh(node, token)
             if status == "refused":
                 note("refused", node)
                 continue
+            doubt = status == "cut" or unavailable(status, doc, hdrs)
             if status == "cut":
                 note("cut", node)
-                # In doubt: what did the dead node do with it?
+            elif doubt:
+                with lock:
+                    out["unavailable"] += 1
+            while doubt and time.monotonic() < end + 15:
+                # In doubt: did the node commit the rotation whose answer we lost?
+                time.sleep(0.05)
                 other = living(turn)
-                status, doc = refresh(other, token)
+                turn += 1
+                status, doc, hdrs = refresh(other, token)
+                if status == "refused":
+                    note("refused", other)
+                    continue
+                if unavailable(status, doc, hdrs):
+                    with lock:
+                        out["unavailable"] += 1
+                    continue
                 what = doc.get("error_description", "") if isinstance(doc, dict) else ""
                 with lock:
                     if status == 200:
@@ -116,9 +138,11 @@ def chains(urls, seconds, tokens_path, client_id, cc_basic, resource, marker):
                         out["violations"].append("chain %d in doubt: %s %s" % (i, status, what))
                         last[i] = None
                         return
-                token = doc["refresh_token"]
-                last[i] = token
-                continue
+                doubt = False
+            if doubt:
+                out["violations"].append("chain %d: still in doubt at the end" % i)
+                last[i] = None
+                return
             if status != 200:
                 with lock:
                     out["violations"].append("chain %d: its acknowledged token answered %s %s at %s"
@@ -137,10 +161,13 @@ def chains(urls, seconds, tokens_path, client_id, cc_basic, resource, marker):
             turn += 1
             if node is None:
                 return
-            status, doc = post(node, "/token", form(grant_type="client_credentials",
-                                                    resource=resource), cc_basic)
+            status, doc, hdrs = post(node, "/token", form(grant_type="client_credentials",
+                                                          resource=resource), cc_basic)
             if status in ("refused", "cut"):
                 note(status, node)
+            elif unavailable(status, doc, hdrs):
+                with lock:
+                    out["unavailable"] += 1
             elif status == 200:
                 with lock:
                     out["cc_ok"] += 1
@@ -161,7 +188,7 @@ def chains(urls, seconds, tokens_path, client_id, cc_basic, resource, marker):
             continue
         out["final"]["chains"] += 1
         node = living(i)
-        status, doc = refresh(node, token)
+        status, doc, _ = refresh(node, token)
         if status == 200:
             out["final"]["worked"] += 1
         else:

@@ -33,6 +33,23 @@ CC=$(authd --json client add --name Machine --resource "$R" | secret_pair)
 GONE=$(authd --json client add --name "Soon removed" --resource "$R" --resource "$R2" | secret_pair)
 RS=$(authd --json client add --name "Files server" --acts-for "$R" | secret_pair)
 
+# ---- nodes and the CLI migrating one new database at the same moment ----
+FRESH=$(db_new fresh)
+for i in 1 2 3 4; do
+	MCP_AUTHD_DB=$FRESH authd --json init --issuer "$ISSUER" >"$T/init$i.json" 2>"$T/init$i.err" &
+	pids[$i]=$!
+done
+failed=0
+for i in 1 2 3 4; do wait "${pids[$i]}" || failed=$((failed + 1)); done
+is "$failed" 0 "four concurrent init on one empty database all succeed"
+cat "$T"/init[1-4].err | head -3 | sed 's/^/#   /'
+is "$(cat "$T"/init[1-4].json | jq -r .schema_version | sort -u)" "$(ls "$TOP_SRCDIR"/sql/postgresql/[0-9]*.sql | wc -l)" \
+	"each sees the whole schema"
+is "$(MCP_AUTHD_DB=$FRESH authd --json keys list | jq '[.[] | select(.state == "active")] | length')" 1 \
+	"exactly one active key"
+is "$(PG_DB=fresh pg_psql "$PG_PORT" "SELECT count(*) FROM schema_version")" \
+	"$(ls "$TOP_SRCDIR"/sql/postgresql/[0-9]*.sql | wc -l)" "each migration recorded once"
+
 # ---- three nodes ----
 NODE_PORT=() NODE_PID=()
 start_node() { # start_node I [serve args...]
@@ -215,6 +232,36 @@ ok $? "all nodes sign with the one active key"
 stop_nodes
 unset MCP_AUTHD_ROTATE_EVERY
 for i in 1 2 3; do start_node "$i"; done
+
+# ---- database connections cut under load: a transaction whose connection went before
+# COMMIT runs again on a new one, one whose COMMIT had an unknown outcome fails closed
+# with 503; nothing acknowledged is lost, and nothing but 503 is seen ----
+seed --refresh 6
+cp "$T/seeded" "$T/chains"
+$FLEET chains "$NODES" 5 "$T/chains" "$PUB" "$CC" "$R" "$T/marker.cut" >"$T/cut.json" &
+LOADER=$!
+for _ in $(seq 1 100); do [ -e "$T/marker.cut" ] && break; sleep 0.05; done
+killed=0
+while kill -0 "$LOADER" 2>/dev/null; do
+	n=$(PG_DB=authd pg_psql "$PG_PORT" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = 'mcp-authd' AND pid <> pg_backend_pid()" 2>/dev/null)
+	killed=$((killed + ${n:-0}))
+	sleep 0.3
+done
+wait "$LOADER"
+ok $? "connections cut: the load finished without a violation"
+jq -r '.violations[], .bad[]' "$T/cut.json" | head -5 | sed 's/^/#   /'
+[ "$killed" -gt 10 ]
+ok $? "connections cut: $killed server connections of the nodes terminated during the load"
+is "$(jq -r '.final.worked == .final.chains' "$T/cut.json")" true \
+	"connections cut: every chain's last acknowledged token works ($(jq -c .final "$T/cut.json"))"
+is "$(jq -r '[.refused, .cut] | map(length) | add' "$T/cut.json")" 0 "connections cut: no node went away"
+echo "# connections cut: $(jq -c '{rotations, cc_ok, unavailable, in_doubt, final}' "$T/cut.json")"
+for i in 1 2 3; do
+	back() { cc_at "$1" "$CC" "$R"; [ "$STATUS" = 200 ]; }
+	until_ms 3000 back "$i"
+	ok $? "connections cut: node $i answers 200 afterwards"
+done
 
 # ---- a node killed under load: the others answer, nothing acknowledged is lost ----
 seed --refresh 6

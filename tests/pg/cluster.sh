@@ -57,6 +57,8 @@ pg_cluster_down() {
 	kill -"$sig" "$pid" 2>/dev/null || return 0
 	for i in $(seq 1 600); do
 		kill -0 "$pid" 2>/dev/null || return 0
+		# Exited, waiting only for a slow reaper (the postmaster is not our child).
+		[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
 		sleep 0.05
 	done
 	kill -KILL "$pid" 2>/dev/null
