@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/text.h"
 
 int
 cli_fail(const char *fmt, ...)
@@ -100,6 +101,12 @@ cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *opts, cons
 		const char *arg = argv[i], *val = NULL, *eq = NULL;
 		const struct cli_opt *o = NULL;
 		size_t namelen;
+
+		/* Names, URIs and scopes are stored as text, and PostgreSQL refuses bytes
+		 * that are not UTF-8: refuse them here, not at a later store copy. */
+		if (!text_valid((const unsigned char *)arg, strlen(arg)))
+			return cli_misuse("argument %d is not UTF-8 text (or holds a control "
+					  "character)", i + 1);
 
 		if (strcmp(arg, "--json") == 0) {
 			c->json = 1;

@@ -52,7 +52,12 @@ cmd_store(struct cli *c, int argc, char **argv)
 		rc = cli_fail("%s is not empty: store copy only fills an empty database", shown);
 		goto out;
 	default:
-		rc = cli_fail("copy into %s failed, nothing was kept: %s", shown, store_errmsg(dst));
+		if (report.failed_table >= 0)
+			rc = cli_fail("copy into %s failed in table %s, nothing was kept: %s", shown,
+			    store_table_name(report.failed_table), store_errmsg(dst));
+		else
+			rc = cli_fail("copy into %s failed, nothing was kept: %s", shown,
+			    store_errmsg(dst));
 		goto out;
 	}
 	if (c->json && (doc = json_object()) == NULL) {

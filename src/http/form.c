@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/text.h"
+
 static int
 hexval(char c)
 {
@@ -16,55 +18,6 @@ hexval(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF) and no C0
- * controls except tab, no DEL. */
-static int
-text_ok(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t k, j;
-		unsigned int cp;
-
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (n - i <= k)
-			return 0;
-		for (j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		/* C1 controls: U+0085 and U+009B end lines or start escapes in some
-		 * terminals and log viewers. */
-		if (cp >= 0x80 && cp <= 0x9f)
-			return 0;
-		i += k + 1;
-	}
-	return 1;
 }
 
 /* Percent-decode in[0..n) into a new string. */
@@ -106,7 +59,7 @@ form_decode(const char *in, size_t n, char **out)
 		free(o);
 		return FORM_TOO_LONG;
 	}
-	if (!text_ok((const unsigned char *)o, (size_t)(p - o))) {
+	if (!text_valid((const unsigned char *)o, (size_t)(p - o))) {
 		free(o);
 		return FORM_BAD_ENCODING;
 	}
@@ -166,7 +119,7 @@ form_add(struct form *f, const char *name, const char *value)
 		return FORM_TOO_MANY;
 	if (nl > FORM_MAX_VALUE || vl > FORM_MAX_VALUE)
 		return FORM_TOO_LONG;
-	if (!text_ok((const unsigned char *)name, nl) || !text_ok((const unsigned char *)value, vl))
+	if (!text_valid((const unsigned char *)name, nl) || !text_valid((const unsigned char *)value, vl))
 		return FORM_BAD_ENCODING;
 	if ((f->v[f->n].name = strdup(name)) == NULL)
 		return FORM_NOMEM;

@@ -220,6 +220,11 @@ int sqlite_open(const char *path, const struct store_options *opt, struct store 
 char *sqlite_memory_path_new(void);
 int pgsql_open(const char *url, const struct store_options *opt, struct store **out);
 
+/* Replace every appearance of location's password (as written, and percent-decoded) in
+ * text (a NUL-terminated buffer of size cap) by "****": libpq's error messages may quote
+ * the URI. */
+void store_scrub_password(const char *location, char *text, size_t cap);
+
 /* Record why an open failed (store_open_error). */
 void store_set_open_error(const char *why);
 

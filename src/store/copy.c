@@ -112,6 +112,7 @@ store_copy(struct store *src, struct store *dst, struct store_copy_report *out)
 	int t, rc, src_tx = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->failed_table = -1;
 	for (t = 0; t < STORE_TABLE_COUNT; t++) {
 		if ((rc = dst->be->count_rows(dst, tables[t].count_sql, &n)) != STORE_OK)
 			return rc;
@@ -127,8 +128,10 @@ store_copy(struct store *src, struct store *dst, struct store_copy_report *out)
 	for (t = 0; t < STORE_TABLE_COUNT; t++) {
 		struct paste p = {dst, tables[t].insert_sql, 0};
 
-		if ((rc = src->be->copy_rows(src, tables[t].select_sql, paste_one, &p)) != STORE_OK)
+		if ((rc = src->be->copy_rows(src, tables[t].select_sql, paste_one, &p)) != STORE_OK) {
+			out->failed_table = t;
 			break;
+		}
 		out->rows[t] = p.n;
 	}
 	if (rc == STORE_OK)
@@ -148,6 +151,7 @@ store_copy(struct store *src, struct store *dst, struct store_copy_report *out)
 		    (rc = dst->be->count_rows(dst, tables[t].count_sql, &in_dst)) != STORE_OK)
 			goto out;
 		if (in_src != out->rows[t] || in_dst != out->rows[t]) {
+			out->failed_table = t;
 			rc = STORE_ERROR;
 			goto out;
 		}

@@ -41,6 +41,76 @@ splice_mask(const char *s, size_t from, size_t to)
 	return out;
 }
 
+/* Replace each appearance of secret[0..n) in text by "****", within cap bytes. */
+static void
+scrub_one(char *text, size_t cap, const char *secret, size_t n)
+{
+	char *hit;
+
+	if (n == 0)
+		return;
+	while ((hit = memmem(text, strlen(text), secret, n)) != NULL) {
+		size_t tail = strlen(hit + n) + 1;
+
+		if (n < 4 && (size_t)(hit - text) + 4 + tail > cap)
+			tail = cap - (size_t)(hit - text) - 4; /* cut the end rather than overflow */
+		memmove(hit + 4, hit + n, tail);
+		memcpy(hit, "****", 4);
+		text[cap - 1] = '\0';
+	}
+}
+
+/* secret[0..n) percent-decoded into out (cap bytes); its length. */
+static size_t
+percent_decode(const char *secret, size_t n, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 1 < cap; i++) {
+		unsigned int v;
+
+		if (secret[i] == '%' && i + 2 < n && sscanf(secret + i + 1, "%2x", &v) == 1) {
+			out[o++] = (char)v;
+			i += 2;
+		} else {
+			out[o++] = secret[i];
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static void
+scrub_secret(char *text, size_t cap, const char *secret, size_t n)
+{
+	char decoded[256];
+
+	scrub_one(text, cap, secret, n);
+	if (n < sizeof(decoded))
+		scrub_one(text, cap, decoded, percent_decode(secret, n, decoded, sizeof(decoded)));
+}
+
+void
+store_scrub_password(const char *location, char *text, size_t cap)
+{
+	const char *auth, *end, *at = NULL, *colon, *q;
+
+	if (!store_location_is_url(location) || text == NULL || cap < 5)
+		return;
+	auth = strstr(location, "://") + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (q = auth; q < end; q++) {
+		if (*q == '@')
+			at = q;
+	}
+	if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
+		scrub_secret(text, cap, colon + 1, (size_t)(at - colon - 1));
+	for (q = strchr(location, '?'); q != NULL; q = strchr(q + 1, '&')) {
+		if (strncasecmp(q + 1, "password=", 9) == 0)
+			scrub_secret(text, cap, q + 10, strcspn(q + 10, "&#"));
+	}
+}
+
 char *
 store_location_masked_new(const char *location)
 {

@@ -468,6 +468,7 @@ typedef int (*store_copy_row_fn)(const struct store_copy_row *row, void *arg);
 
 struct store_copy_report {
 	int64_t rows[STORE_TABLE_COUNT];   /* copied, then counted again in the destination */
+	int failed_table;                  /* the table a failure happened in, or -1 */
 };
 
 /* Copy every row of every table from src into dst, which must hold a migrated but empty

@@ -17,7 +17,9 @@ registration_tokens consents sessions auth_codes token_families refresh_tokens r
 audit login_failures rate_limits"
 
 export MCP_AUTHD_REGISTRATION=open MCP_AUTHD_REGISTRATION_RATE=1000
-export MCP_AUTHD_JWKS_MAX_AGE=0 # so that `keys rotate` leaves a second key in the JWKS
+export MCP_AUTHD_JWKS_MAX_AGE=0 # so that `keys rotate` may run whenever the test wants
+# A login is held back after two failures of an account (one before the copy, one after).
+export MCP_AUTHD_LOGIN_THROTTLE_AFTER=2 MCP_AUTHD_LOGIN_THROTTLE_DELAY=60
 SQLITE_DB=$MCP_AUTHD_DB
 init_db
 A=https://files.example.com/mcp
@@ -40,7 +42,7 @@ SB=$(authd --json client add --name "Calendar MCP server" --acts-for "$B")
 SB_ID=$(jq -r .client_id <<<"$SB") SB_SECRET=$(jq -r .client_secret <<<"$SB")
 REG_TOKEN=$(authd --json client registration-token --ttl 3600 | jq -r .registration_token)
 authd keys rotate >/dev/null
-ok $? "a second signing key (keys rotate)"
+ok $? "keys rotate on SQLite"
 start_serve
 ok $? "server started on SQLite"
 
@@ -85,8 +87,7 @@ authorize_url() { # authorize_url [extra query]: for CHALLENGE (run pkce first),
 # ---- 1. a SQLite deployment with live data of every kind ----
 # A code flow through the login and consent pages: a session, a consent, a family.
 pkce
-URL="$BASE/authorize?response_type=code&client_id=$PUB&redirect_uri=$(enc "$REDIRECT")&code_challenge=$CHALLENGE&code_challenge_method=S256&resource=$(enc "$A")&scope=read%20write"
-browse "$URL"
+browse "$(authorize_url "%20write")"
 submit username=alice password=pw-alice
 submit decision=allow
 CODE=$(qparam code "$LOCATION")
@@ -94,7 +95,6 @@ CODE=$(qparam code "$LOCATION")
 redeem "$CODE" "$VERIFIER"
 is "$STATUS" 200 "code flow on SQLite: redeemed"
 RT1=$(jqr .refresh_token)
-USER_AT=$(jqr .access_token)
 refresh "$RT1"
 is "$STATUS" 200 "refresh on SQLite: rotated"
 RT2=$(jqr .refresh_token) # unused: it must work after the copy
@@ -107,7 +107,8 @@ token -u "$M_ID:$M_SECRET" -d grant_type=client_credentials -d resource="$A"
 M_TOKEN_KEPT=$(jqr .access_token)
 req POST "$BASE/revoke" -u "$M_ID:$M_SECRET" -d token="$M_TOKEN"
 is "$STATUS" 200 "revocation of an access token on SQLite"
-is "$(introspect "$SA_ID" "$SA_SECRET" "$M_TOKEN")" '{"active":false}' "the revoked token introspects inactive on SQLite"
+is "$(introspect "$SA_ID" "$SA_SECRET" "$M_TOKEN")" '{"active":false}' \
+	"the revoked token introspects inactive on SQLite"
 # Token exchange along the edge A -> B.
 exchange "$SA_ID" "$SA_SECRET" "$USER_AT2" "$B"
 is "$STATUS" 200 "token exchange A -> B on SQLite"
@@ -232,9 +233,16 @@ is "$(counts_pg authd_json | awk '$2 > 0' | tr '\n' ' ')" "rate_limits 1 " \
 authd --db "$SQLITE_DB" store copy --to "$JSON_URL" >/dev/null 2>"$T/one.err"
 is $? 1 "a database with one row, in rate_limits only, is refused: exit 1"
 is "$(pg_q authd_json "SELECT count(*) FROM users")" 0 "and receives no users"
+# Emptied completely, the same database (its schema already there) takes the copy.
+pg_q authd_json "DELETE FROM rate_limits" >/dev/null
+authd --db "$SQLITE_DB" store copy --to "$JSON_URL" >"$T/recopy.out" 2>&1
+is $? 0 "once empty again, a database that already has the schema takes the copy: exit 0"
+counts_pg authd_json >"$T/counts.pg.recopy"
+cmp -s "$T/counts.sqlite" "$T/counts.pg.recopy"
+ok $? "with every table's rows"
 counts_sqlite >"$T/counts.sqlite.after"
 cmp -s "$T/counts.sqlite" "$T/counts.sqlite.after"
-ok $? "the SQLite source is unchanged by the copies"
+ok $? "the SQLite source keeps every table's count through the copies"
 
 # A password in the URL is masked in everything store copy and check-config print.
 SECRET=s3cret
@@ -252,6 +260,12 @@ PW_Q_URL="postgresql://postgres@127.0.0.1:$PG_PORT/authd_pw?password=$SECRET&con
 authd --db "$SQLITE_DB" store copy --to "$PW_Q_URL" >"$T/pwq.out" 2>"$T/pwq.err"
 is $? 1 "password given as a URL parameter, not empty: exit 1"
 like "$(cat "$T/pwq.err")" "password=\\*\\*\\*\\*" "the parameter is masked"
+pg_q postgres "CREATE DATABASE authd_pw2" >/dev/null
+PW2_URL="postgresql://postgres@127.0.0.1:$PG_PORT/authd_pw2?password=$SECRET"
+authd --json --db "$SQLITE_DB" store copy --to "$PW2_URL" >"$T/pw2.out" 2>"$T/pw2.err"
+is $? 0 "--json, password as a URL parameter: exit 0"
+is "$(jq -r .to "$T/pw2.out")" "postgresql://postgres@127.0.0.1:$PG_PORT/authd_pw2?password=****" \
+	"--json: to shows the parameter masked"
 DEAD_PORT=$(free_port)
 authd --db "$SQLITE_DB" store copy --to "postgresql://postgres:$SECRET@127.0.0.1:$DEAD_PORT/authd?connect_timeout=5" \
 	>"$T/pwdead.out" 2>"$T/pwdead.err"
@@ -315,7 +329,9 @@ exchange "$SB_ID" "$SB_SECRET" "$AT3" "$B"
 is "$(jqr .error)" invalid_request "the confused deputy is still refused (an A-token from the B-server)"
 # Reuse of a rotated refresh token ends its family, as before the copy.
 refresh "$RT2"
-is "$(jqr .error)" invalid_grant "the rotated predecessor presented again: refused as reuse"
+is "$(jqr .error)" invalid_grant "the rotated predecessor presented again: refused"
+is "$(pg_q authd "SELECT count(*) FROM token_families WHERE revoke_reason = 'refresh token reuse'")" 1 \
+	"as reuse: its family is revoked for it"
 refresh "$RT3"
 is "$(jqr .error)" invalid_grant "which ends the family: its successor is refused too"
 refresh "$RT1"
@@ -375,13 +391,60 @@ pkce
 browse "$(authorize_url "&prompt=login")"
 submit username=carol password=pw-carol
 is "$STATUS" 401 "the user disabled before the copy stays disabled"
+# bob failed once before the copy: one more failure reaches the threshold of two.
+pkce
+browse "$(authorize_url "&prompt=login")"
+submit username=bob password=wrong-again
+is "$STATUS" 401 "bob's second failed login (the first was before the copy)"
+pkce
+browse "$(authorize_url "&prompt=login")"
+submit username=bob password=pw-bob
+is "$STATUS" 429 "the copied failure counts: bob's right password is now held back"
 # Registration: the registered client is known, the counters continue.
 req POST "$BASE/register" -H 'Content-Type: application/json' \
 	--data '{"redirect_uris":["http://127.0.0.1:7/cb2"],"token_endpoint_auth_method":"none"}'
 is "$STATUS" 201 "a new registration on PostgreSQL"
 like "$(authd --json client list | jq -r '.[].client_id' | tr '\n' ' ')" "$DCR_ID" \
 	"the client registered before the copy is listed"
-sleep 0.3 # stateless grants reach the audit trail through the batch writer (at most 50 ms)
+# The registration counter of this address goes on from the copied row (when the
+# 60-second window is still the same one; a new window starts from 1).
+read -r W0 C0 <<<"$(sqlite_q "SELECT window_start || ' ' || count FROM rate_limits WHERE key = 'register:127.0.0.1'")"
+read -r W1 C1 <<<"$(pg_q authd "SELECT window_start || ' ' || count FROM rate_limits WHERE key = 'register:127.0.0.1' ORDER BY window_start DESC LIMIT 1")"
+if [ "$W1" = "$W0" ]; then want=$((C0 + 1)); else want=1; fi
+is "$C1" "$want" "the registration counter on PostgreSQL (window $W1; copied window $W0 had $C0)"
+
+# The initial access token minted before the copy, with registration by token.
+stop_serve
+MCP_AUTHD_REGISTRATION=token start_serve
+ok $? "server restarted on PostgreSQL with registration by initial access token"
+REG_BODY='{"redirect_uris":["http://127.0.0.1:7/cb3"],"token_endpoint_auth_method":"none"}'
+req POST "$BASE/register" -H 'Content-Type: application/json' --data "$REG_BODY"
+is "$STATUS" 401 "registration without a token: 401"
+req POST "$BASE/register" -H 'Content-Type: application/json' -H "Authorization: Bearer $REG_TOKEN" \
+	--data "$REG_BODY"
+is "$STATUS" 201 "registration with the token minted before the copy: 201"
+
+# The administration commands on the copy: new rows get ids after the copied ones, and
+# the next key, copied encrypted, becomes the signing key.
+printf 'pw-dave\n' | authd user add dave --password-stdin >/dev/null
+ok $? "user add on the copy"
+authd resource add https://mail.example.com/mcp --name Mail --scopes read >/dev/null
+ok $? "resource add on the copy"
+authd resource allow-exchange "$B" https://mail.example.com/mcp >/dev/null
+ok $? "resource allow-exchange on the copy"
+NEXT_KID=$(authd --json keys list | jq -r '.[] | select(.state == "next") | .kid')
+echo "# keys before rotation on PostgreSQL: $(authd --json keys list | jq -c '[.[] | {kid, state}]')"
+authd keys rotate >/dev/null
+ok $? "keys rotate on the copy"
+signing_kid_is() { # signing_kid_is KID: a new token is signed with it
+	token -u "$M_ID:$M_SECRET" -d grant_type=client_credentials -d resource="$A"
+	[ "$(jwt_json 1 "$(jqr .access_token)" | jq -r .kid)" = "$1" ]
+}
+until_ms 15000 signing_kid_is "$NEXT_KID"
+ok $? "the server signs with the copied next key after the rotation (${ELAPSED_MS} ms)"
+is "$(introspect "$SA_ID" "$SA_SECRET" "$(jqr .access_token)" | jq -r .active)" true \
+	"and its tokens introspect active"
+stop_serve # which writes out the audit batch of the last stateless grants
 
 # The audit trail on PostgreSQL: the copied records first, then the new ones.
 authd audit tail -n 1000 --json >"$T/audit.pg.json"
@@ -393,12 +456,11 @@ is "$(jq -c ".[:$N_AUDIT]" "$T/audit.pg.json")" "$(jq -c . "$T/audit.sqlite.json
 ok $? "followed by the records written since ($(jq length "$T/audit.pg.json") in all)"
 is "$(jq '[.[] | select(.event == "token.exchanged")] | length' "$T/audit.pg.json")" 2 \
 	"both exchanges, the copied one and the new one"
-is "$(jq '[.[] | select(.event == "login.failed")] | length' "$T/audit.pg.json")" 2 \
-	"both failed logins"
+is "$(jq '[.[] | select(.event == "login.failed" and .sub == "bob")] | length' "$T/audit.pg.json")" 2 \
+	"both of bob's failed logins"
 authd audit tail -n 1000 >"$T/audit.pg.txt"
 ok $? "audit tail (text) on PostgreSQL"
 is "$(wc -l <"$T/audit.pg.txt" | tr -d ' ')" "$(jq length "$T/audit.pg.json")" "one line per record"
-stop_serve
 grep -Ei 'error|fatal|duplicate key' "$T/serve.log" | head -5 | sed 's/^/#   /'
 grep -qiE 'duplicate key|violates' "$T/serve.log"
 ok $((1 - $?)) "no key collision in the server's log"
