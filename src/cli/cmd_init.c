@@ -15,7 +15,7 @@ cmd_init(struct cli *c, int argc, char **argv)
 {
 	struct master_key mk;
 	struct stat sb;
-	char err[512], *issuer = NULL, *stored = NULL;
+	char err[512], *issuer = NULL, *stored = NULL, *shown = NULL;
 	const char *pos[1];
 	enum jws_alg alg;
 	int npos, version, created_key = 0, rc;
@@ -66,12 +66,17 @@ cmd_init(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	store_schema_version(c->st, &version);
+	/* A PostgreSQL URI may carry a password: never print it. */
+	if ((shown = store_location_masked_new(c->cfg.db)) == NULL) {
+		rc = cli_fail("out of memory");
+		goto out;
+	}
 	if (c->json) {
-		rc = cli_print_json(json_pack("{s:s, s:s, s:i, s:s, s:b}", "db", c->cfg.db, "issuer",
+		rc = cli_print_json(json_pack("{s:s, s:s, s:i, s:s, s:b}", "db", shown, "issuer",
 		    issuer, "schema_version", version, "master_key_file", c->cfg.master_key_file,
 		    "master_key_created", created_key));
 	} else {
-		printf("database %s ready (schema %d), issuer %s\n", c->cfg.db, version, issuer);
+		printf("database %s ready (schema %d), issuer %s\n", shown, version, issuer);
 		if (created_key)
 			printf("created master key %s: back it up, the signing keys need it\n",
 			    c->cfg.master_key_file);
@@ -81,5 +86,6 @@ out:
 	master_key_wipe(&mk);
 	free(issuer);
 	free(stored);
+	free(shown);
 	return rc;
 }

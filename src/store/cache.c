@@ -311,9 +311,13 @@ registry_load(struct store *st, struct registry **out)
 		r->by_id[i].a = r->res[i].id;
 		r->by_id[i].b = (int64_t)i;
 	}
-	qsort(r->by_id, r->nres, sizeof(struct pair), pair_cmp);
-	qsort(r->edges, r->nedges, sizeof(struct pair), pair_cmp);
-	qsort(r->grants, r->ngrants, sizeof(struct pair), pair_cmp);
+	/* qsort wants a valid pointer even for nothing to sort. */
+	if (r->nres > 0)
+		qsort(r->by_id, r->nres, sizeof(struct pair), pair_cmp);
+	if (r->nedges > 0)
+		qsort(r->edges, r->nedges, sizeof(struct pair), pair_cmp);
+	if (r->ngrants > 0)
+		qsort(r->grants, r->ngrants, sizeof(struct pair), pair_cmp);
 	*out = r;
 	return STORE_OK;
 fail:

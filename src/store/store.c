@@ -25,19 +25,71 @@ store_location_is_url(const char *location)
 	    strncasecmp(location, "postgres://", 11) == 0);
 }
 
-/* Replace [from, to) of s by "****"; new string. */
-static char *
-splice_mask(const char *s, size_t from, size_t to)
-{
-	static const char mask[] = "****";
-	size_t n = strlen(s), len = from + (sizeof(mask) - 1) + (n - to) + 1;
-	char *out = malloc(len);
+/* Where a URI keeps passwords. libpq ends the userinfo at the first '@' before any
+ * '/' and the password at that '@'; someone who wrote a raw '@' into a password meant
+ * the last one: mask up to the last '@' before the first '/', which covers both. The
+ * password starts after the first ':'. Query parameters start at the first '?' after
+ * the userinfo and end at '&'. Spans [from, to) into location, at most max; how many. */
+#define MAX_PASSWORDS 8
 
-	if (out == NULL)
+struct span {
+	size_t from, to;
+};
+
+static int
+password_spans(const char *location, struct span *out, int max)
+{
+	const char *auth, *q, *colon, *after, *at;
+	int n = 0;
+
+	if (!store_location_is_url(location))
+		return 0;
+	auth = strstr(location, "://") + 3;
+	at = NULL;
+	for (q = auth; *q != '\0' && *q != '/'; q++) {
+		if (*q == '@')
+			at = q;
+	}
+	after = auth;
+	if (at != NULL) {
+		after = at + 1;
+		if ((colon = memchr(auth, ':', (size_t)(at - auth))) != NULL && n < max) {
+			out[n].from = (size_t)(colon + 1 - location);
+			out[n++].to = (size_t)(at - location);
+		}
+	}
+	for (q = strchr(after, '?'); q != NULL && n < max; q = strchr(q + 1, '&')) {
+		if (strncasecmp(q + 1, "password=", 9) == 0) {
+			out[n].from = (size_t)(q + 10 - location);
+			out[n].to = out[n].from + strcspn(q + 10, "&");
+			n++;
+		}
+	}
+	return n;
+}
+
+char *
+store_location_masked_new(const char *location)
+{
+	struct span spans[MAX_PASSWORDS];
+	size_t len, at = 0, o = 0;
+	char *out;
+	int i, n;
+
+	if (location == NULL)
 		return NULL;
-	memcpy(out, s, from);
-	memcpy(out + from, mask, sizeof(mask) - 1);
-	memcpy(out + from + sizeof(mask) - 1, s + to, n - to + 1);
+	n = password_spans(location, spans, MAX_PASSWORDS);
+	len = strlen(location);
+	if ((out = malloc(len + 4 * (size_t)n + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		memcpy(out + o, location + at, spans[i].from - at);
+		o += spans[i].from - at;
+		memcpy(out + o, "****", 4);
+		o += 4;
+		at = spans[i].to;
+	}
+	memcpy(out + o, location + at, len - at + 1);
 	return out;
 }
 
@@ -45,18 +97,19 @@ splice_mask(const char *s, size_t from, size_t to)
 static void
 scrub_one(char *text, size_t cap, const char *secret, size_t n)
 {
-	char *hit;
+	char *from = text, *hit;
 
 	if (n == 0)
 		return;
-	while ((hit = memmem(text, strlen(text), secret, n)) != NULL) {
+	while ((hit = memmem(from, strlen(from), secret, n)) != NULL) {
 		size_t tail = strlen(hit + n) + 1;
 
-		if (n < 4 && (size_t)(hit - text) + 4 + tail > cap)
+		if ((size_t)(hit - text) + 4 + tail > cap)
 			tail = cap - (size_t)(hit - text) - 4; /* cut the end rather than overflow */
 		memmove(hit + 4, hit + n, tail);
 		memcpy(hit, "****", 4);
 		text[cap - 1] = '\0';
+		from = hit + 4;
 	}
 }
 
@@ -80,81 +133,24 @@ percent_decode(const char *secret, size_t n, char *out, size_t cap)
 	return o;
 }
 
-static void
-scrub_secret(char *text, size_t cap, const char *secret, size_t n)
-{
-	char decoded[256];
-
-	scrub_one(text, cap, secret, n);
-	if (n < sizeof(decoded))
-		scrub_one(text, cap, decoded, percent_decode(secret, n, decoded, sizeof(decoded)));
-}
-
 void
 store_scrub_password(const char *location, char *text, size_t cap)
 {
-	const char *auth, *end, *at = NULL, *colon, *q;
+	struct span spans[MAX_PASSWORDS];
+	char decoded[256];
+	int i, n;
 
-	if (!store_location_is_url(location) || text == NULL || cap < 5)
+	if (text == NULL || cap < 5)
 		return;
-	auth = strstr(location, "://") + 3;
-	end = auth + strcspn(auth, "/?#");
-	for (q = auth; q < end; q++) {
-		if (*q == '@')
-			at = q;
-	}
-	if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
-		scrub_secret(text, cap, colon + 1, (size_t)(at - colon - 1));
-	for (q = strchr(location, '?'); q != NULL; q = strchr(q + 1, '&')) {
-		if (strncasecmp(q + 1, "password=", 9) == 0)
-			scrub_secret(text, cap, q + 10, strcspn(q + 10, "&#"));
-	}
-}
+	n = password_spans(location, spans, MAX_PASSWORDS);
+	for (i = 0; i < n; i++) {
+		size_t len = spans[i].to - spans[i].from;
 
-char *
-store_location_masked_new(const char *location)
-{
-	const char *auth, *end, *at, *colon, *q;
-	char *cur, *next;
-
-	if (!store_location_is_url(location))
-		return strdup(location);
-	auth = strstr(location, "://") + 3;
-	/* The authority ends at the first '/', '?' or '#'; the userinfo is before its last
-	 * '@' (a multi-host list has no '@' after the hosts). */
-	end = auth + strcspn(auth, "/?#");
-	at = NULL;
-	for (q = auth; q < end; q++) {
-		if (*q == '@')
-			at = q;
+		scrub_one(text, cap, location + spans[i].from, len);
+		if (len < sizeof(decoded))
+			scrub_one(text, cap,
+			    decoded, percent_decode(location + spans[i].from, len, decoded, sizeof(decoded)));
 	}
-	cur = NULL;
-	if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
-		cur = splice_mask(location, (size_t)(colon + 1 - location), (size_t)(at - location));
-	else
-		cur = strdup(location);
-	/* A password given as a parameter: ?password=... or &password=... */
-	while (cur != NULL) {
-		const char *p = strchr(cur, '?'), *v;
-		size_t vend;
-
-		v = NULL;
-		while (p != NULL) {
-			p++;
-			if (strncasecmp(p, "password=", 9) == 0 && strncmp(p + 9, "****", 4) != 0) {
-				v = p + 9;
-				break;
-			}
-			p = strchr(p, '&');
-		}
-		if (v == NULL)
-			break;
-		vend = (size_t)(v - cur) + strcspn(v, "&#");
-		next = splice_mask(cur, (size_t)(v - cur), vend);
-		free(cur);
-		cur = next;
-	}
-	return cur;
 }
 
 char *

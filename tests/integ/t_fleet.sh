@@ -33,6 +33,21 @@ CC=$(authd --json client add --name Machine --resource "$R" | secret_pair)
 GONE=$(authd --json client add --name "Soon removed" --resource "$R" --resource "$R2" | secret_pair)
 RS=$(authd --json client add --name "Files server" --acts-for "$R" | secret_pair)
 
+# ---- a password in the URI is never printed ----
+SECRET_URL="postgresql://postgres:s3cret-pw@127.0.0.1:$PG_PORT/authd"
+{
+	MCP_AUTHD_DB=$SECRET_URL authd init --issuer "$ISSUER"
+	MCP_AUTHD_DB=$SECRET_URL authd --json init --issuer "$ISSUER"
+	MCP_AUTHD_DB=$SECRET_URL authd check-config
+	MCP_AUTHD_DB=$SECRET_URL authd --json check-config
+	MCP_AUTHD_DB="postgresql://postgres:s3cret-pw@127.0.0.1:1/authd" authd user list
+	MCP_AUTHD_DB="postgresql://postgres:s3cret%zz@127.0.0.1:1/authd" authd user list
+	MCP_AUTHD_DB="postgresql://postgres@127.0.0.1:1/authd?password=s3cret-pw" authd user list
+	MCP_AUTHD_DB="postgresql://postgres:s3cret-pw@127.0.0.1:1/authd" "$MCP_AUTHD" serve --listen "127.0.0.1:$(free_port)"
+} >"$T/printed" 2>&1
+like "$(cat "$T/printed")" 'postgres:\*\*\*\*@127.0.0.1' "the URI is shown with its password masked"
+unlike "$(cat "$T/printed")" 's3cret' "init, check-config, errors and a failed serve never print the password"
+
 # ---- nodes and the CLI migrating one new database at the same moment ----
 FRESH=$(db_new fresh)
 for i in 1 2 3 4; do

@@ -304,10 +304,21 @@ reachable_again(struct pg_store *p)
 	return p->lost == LOST_UNKNOWN && connect_now(p) == STORE_OK;
 }
 
+/* Is the connection still there? A server that went away (restart, failover, a
+ * terminated backend) has usually said so already: its last words wait in our socket,
+ * and reading them costs one non-blocking read, far less than a request lost on a dead
+ * connection. */
+static int
+connection_alive(struct pg_store *p)
+{
+	return p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK &&
+	    PQconsumeInput(p->conn) != 0 && PQstatus(p->conn) == CONNECTION_OK;
+}
+
 static int
 ensure_connected(struct pg_store *p)
 {
-	if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
+	if (connection_alive(p))
 		return STORE_OK;
 	if (p->in_tx) {
 		/* The transaction went with the connection; it must start again. */
@@ -617,7 +628,7 @@ pipe_flush(struct pg_store *p, const char *sql, const struct pgdb_params *params
 		rc = p->tx_rc;
 		goto out;
 	}
-	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
+	if (first ? !connection_alive(p) : (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK)) {
 		if (!first) {
 			rc = p->tx_rc = STORE_RETRY;
 			goto out;
