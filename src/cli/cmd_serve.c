@@ -4,12 +4,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/serve_loop.h"
 #include "http/server.h"
 #include "oauth/issuer.h"
 #include "util/log.h"
+
+/* HTTP worker threads: `threads`, or by default one per core, four per core on
+ * PostgreSQL, where a request's thread waits for network round trips and group commit
+ * needs several commits in flight at once (BENCHMARKS.md). */
+static unsigned int
+serve_threads(const struct cli *c)
+{
+	long n;
+
+	if (c->cfg.threads > 0)
+		return (unsigned int)c->cfg.threads;
+	if (!store_location_is_url(c->cfg.db))
+		return 0; /* the server's own default: one per core */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return (unsigned int)(n > 0 ? 4 * n : 4);
+}
 
 int
 cmd_serve(struct cli *c, int argc, char **argv)
@@ -42,8 +59,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		rc = cli_fail("%s", err);
 		goto out_app;
 	}
-	if (server_start(&app, c->cfg.listen, -1, (unsigned int)c->cfg.threads, &srv, err,
-		sizeof(err)) != 0) {
+	if (server_start(&app, c->cfg.listen, -1, serve_threads(c), &srv, err, sizeof(err)) != 0) {
 		rc = cli_fail("%s", err);
 		goto out_app;
 	}

@@ -38,7 +38,7 @@ struct pending {
 	int formats[PGDB_MAX_PARAMS];
 };
 
-#define MAX_PENDING 8
+#define MAX_PENDING 64
 
 struct pg_store {
 	struct store base;      /* first: a struct store * is a struct pg_store * */
