@@ -175,17 +175,20 @@ ep_metrics(struct request *req)
 {
 	struct store *st = app_store(req->app);
 	struct keyset *ks = app_keys(req->app);
+	struct store_cache_stats cache;
 	int64_t now = (int64_t)time(NULL), bytes = 0, activated;
 	enum MHD_Result r;
 	struct buf b;
 
 	activated = ks != NULL ? keyset_signer_activated_at(ks) : 0;
 	keyset_unref(ks);
-	if (st != NULL)
+	if (st != NULL && store_cache_healthy(req->app->cache) == STORE_OK)
 		store_size(st, &bytes);
+	store_cache_stats(req->app->cache, &cache);
 	buf_init(&b, 1024 * 1024);
 	if (metrics_render(req->app->metrics, &b, activated > 0 ? now - activated : 0, bytes,
-		now - req->app->started_at) != 0) {
+		now - req->app->started_at, &cache,
+		store_cache_healthy(req->app->cache) == STORE_OK) != 0) {
 		buf_free(&b);
 		return reply_error_status(req, 500, "server_error", "cannot render metrics");
 	}

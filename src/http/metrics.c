@@ -215,7 +215,7 @@ metrics_limited(struct metrics *m, const char *limit)
 
 int
 metrics_render(struct metrics *m, struct buf *b, int64_t key_age, int64_t db_bytes,
-    int64_t uptime)
+    int64_t uptime, const struct store_cache_stats *cache, int db_up)
 {
 	unsigned int r;
 	size_t i;
@@ -282,6 +282,27 @@ metrics_render(struct metrics *m, struct buf *b, int64_t key_age, int64_t db_byt
 	rc |= buf_printf(b, "# HELP mcp_authd_database_size_bytes Size of the database file.\n"
 			    "# TYPE mcp_authd_database_size_bytes gauge\n"
 			    "mcp_authd_database_size_bytes %lld\n", (long long)db_bytes);
+	rc |= buf_printf(b, "# HELP mcp_authd_database_up 1 while the database answers (0: the "
+			    "token endpoint answers 503).\n# TYPE mcp_authd_database_up gauge\n"
+			    "mcp_authd_database_up %d\n", db_up ? 1 : 0);
+	rc |= buf_printf(b, "# HELP mcp_authd_registry_cache_lookups_total Registry reads (clients, "
+			    "resources, edges, revoked jtis) answered by the cache (hit) or the "
+			    "database (miss).\n# TYPE mcp_authd_registry_cache_lookups_total counter\n"
+			    "mcp_authd_registry_cache_lookups_total{result=\"hit\"} %lld\n"
+			    "mcp_authd_registry_cache_lookups_total{result=\"miss\"} %lld\n",
+	    (long long)cache->hits, (long long)cache->misses);
+	rc |= buf_printf(b, "# HELP mcp_authd_registry_cache_reloads_total Full reloads of the "
+			    "registry cache (start, reconnects).\n"
+			    "# TYPE mcp_authd_registry_cache_reloads_total counter\n"
+			    "mcp_authd_registry_cache_reloads_total %lld\n"
+			    "# HELP mcp_authd_registry_changes_applied Position in the change log "
+			    "this process has applied.\n# TYPE mcp_authd_registry_changes_applied gauge\n"
+			    "mcp_authd_registry_changes_applied %lld\n"
+			    "# HELP mcp_authd_revoked_jtis Revoked access tokens not yet expired, "
+			    "held by the cache.\n# TYPE mcp_authd_revoked_jtis gauge\n"
+			    "mcp_authd_revoked_jtis %lld\n",
+	    (long long)cache->reloads, (long long)cache->applied_seq,
+	    (long long)cache->revoked_jtis);
 	rc |= buf_printf(b, "# HELP mcp_authd_uptime_seconds Time since the server started.\n"
 			    "# TYPE mcp_authd_uptime_seconds gauge\nmcp_authd_uptime_seconds %lld\n",
 	    (long long)uptime);

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "store/store.h"
 #include "util/buf.h"
 
 struct metrics;
@@ -30,6 +31,6 @@ void metrics_limited(struct metrics *m, const char *limit);
 
 /* The text exposition (format 0.0.4) into out, with the gauges given. */
 int metrics_render(struct metrics *m, struct buf *out, int64_t key_age, int64_t db_bytes,
-    int64_t uptime);
+    int64_t uptime, const struct store_cache_stats *cache, int db_up);
 
 #endif

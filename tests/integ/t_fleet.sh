@@ -358,6 +358,8 @@ req GET "$(N 1)/.well-known/oauth-authorization-server"
 is "$STATUS" 200 "metadata still answers"
 req GET "$(N 3)/readyz"
 is "$STATUS" 503 "readyz says not ready"
+metric() { curl -s "$(N "$1")/metrics" | awk -v k="$2" '$1 == k { print $2 }'; }
+is "$(metric 3 mcp_authd_database_up)" 0 "metrics: mcp_authd_database_up 0"
 kill -0 "${NODE_PID[1]}" && kill -0 "${NODE_PID[3]}"
 ok $? "the nodes keep running"
 pg_cluster_up "$PG_DIR"
@@ -368,6 +370,11 @@ for i in 1 3; do
 done
 req GET "$(N 1)/readyz"
 is "$STATUS" 200 "and is ready"
+is "$(metric 1 mcp_authd_database_up)" 1 "metrics: mcp_authd_database_up 1 again"
+[ "$(metric 1 'mcp_authd_registry_cache_lookups_total{result="hit"}')" -gt 100 ]
+ok $? "metrics: the registry cache answered the hot path ($(metric 1 'mcp_authd_registry_cache_lookups_total{result="hit"}') hits)"
+[ "$(metric 1 mcp_authd_registry_cache_reloads_total)" -ge 2 ]
+ok $? "metrics: the cache reloaded after the reconnect ($(metric 1 mcp_authd_registry_cache_reloads_total) reloads)"
 grep -h "server_error\| 500 " "$T"/node[123].log | head -3 | sed 's/^/#   /'
 is "$(cat "$T"/node[123].log | grep -c ' 500 ')" 0 "no request was answered 500 by any node"
 
