@@ -645,12 +645,12 @@ poller(void *arg)
 			full = 1;
 		}
 		if (!full && (rc = st->be->wait_change(st, c->poll_ms)) != STORE_OK)
-			goto lost;
+			goto failed;
 		pthread_mutex_lock(&c->apply);
 		rc = full ? full_reload(c, st) : apply_changes(c, st);
 		pthread_mutex_unlock(&c->apply);
 		if (rc != STORE_OK)
-			goto lost;
+			goto failed;
 		full = 0;
 		atomic_store(&c->unavailable, 0);
 		if ((int64_t)time(NULL) - last_prune >= JTI_PRUNE_EVERY) {
@@ -658,7 +658,14 @@ poller(void *arg)
 			prune_jtis(c, last_prune);
 		}
 		continue;
-lost:
+failed:
+		/* Only a database out of reach makes the node answer 503; a read that failed
+		 * otherwise (a lock, a conflict) is tried again at the next tick, where the
+		 * log still holds what was missed. */
+		if (rc != STORE_UNAVAILABLE) {
+			pause_ms(c, c->poll_ms);
+			continue;
+		}
 		atomic_store(&c->unavailable, 1);
 		store_close(st);
 		st = NULL;

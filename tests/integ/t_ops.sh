@@ -188,6 +188,8 @@ for i in $(seq 1 100); do
 	sleep 0.05
 done
 req POST "$BASE/token" -u "$M_ID:$M_SECRET" -d grant_type=client_credentials -d resource="$A"
+is "$STATUS" 200 "a token after SIGHUP"
+[ "$STATUS" = 200 ] || echo "#   $BODY"
 jti=$(jwt_json 2 "$(jqr .access_token)" | jq -r .jti)
 for i in $(seq 1 100); do
 	[ -s "$T/audit.jsonl" ] && break
