@@ -220,8 +220,8 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 	p = p ? strchr(p + 3, '/') : NULL;
 	app->issuer_path = p ? p : "";
 	/* The registry cache first: every connection opened from here on uses it. */
-	if ((rc = store_cache_start(app->db_path, &app->store_opt, (int)cfg->registry_poll_ms,
-		 &app->cache)) != STORE_OK) {
+	if (store_cache_start(app->db_path, &app->store_opt, (int)cfg->registry_poll_ms,
+		&app->cache) != STORE_OK) {
 		snprintf(err, errlen, "cannot load the registry: %s", store_open_error());
 		return -1;
 	}
