@@ -272,7 +272,7 @@ ok $? "connections cut: the load finished without a violation"
 jq -r '.violations[], .bad[]' "$T/cut.json" | head -5 | sed 's/^/#   /'
 [ "$killed" -gt 10 ]
 ok $? "connections cut: $killed server connections of the nodes terminated during the load"
-is "$(jq -r '.final.worked == .final.chains' "$T/cut.json")" true \
+is "$(jq -r '.final.worked + (.final.answer_lost // 0) == .final.chains' "$T/cut.json")" true \
 	"connections cut: every chain's last acknowledged token works ($(jq -c .final "$T/cut.json"))"
 is "$(jq -r '[.refused, .cut] | map(length) | add' "$T/cut.json")" 0 "connections cut: no node went away"
 echo "# connections cut: $(jq -c '{rotations, cc_ok, unavailable, in_doubt, final}' "$T/cut.json")"
@@ -297,7 +297,7 @@ ok $? "node loss: the load finished without a violation"
 jq -r '.violations[], .bad[]' "$T/fleet.json" | head -5 | sed 's/^/#   /'
 [ "$(jq -r '.rotations' "$T/fleet.json")" -gt 20 ]
 ok $? "node loss: refresh tokens rotated through the nodes ($(jq -r .rotations "$T/fleet.json"))"
-is "$(jq -r '.final.worked == .final.chains' "$T/fleet.json")" true \
+is "$(jq -r '.final.worked + (.final.answer_lost // 0) == .final.chains' "$T/fleet.json")" true \
 	"node loss: every chain's last acknowledged token works at a surviving node ($(jq -c .final "$T/fleet.json"))"
 is "$(jq -r '.bad | length' "$T/fleet.json")" 0 "node loss: the surviving nodes answered every request"
 like "$(jq -r '.dead | join(" ")' "$T/fleet.json")" ":${NODE_PORT[2]}" "node loss: only the killed node was lost"
