@@ -119,6 +119,9 @@ is "$STATUS" 200 "so carol is not held back after 4 failures spread over the win
 stop_serve
 export MCP_AUTHD_LOGIN_THROTTLE_AFTER=100
 export MCP_AUTHD_LOGIN_THROTTLE_ADDR_AFTER=4
+# A delay longer than a slow run (sanitizers, PostgreSQL) takes between the fourth guess
+# and the next attempt, so that the next attempt surely falls inside it.
+export MCP_AUTHD_LOGIN_THROTTLE_DELAY=5 MCP_AUTHD_LOGIN_THROTTLE_MAX_DELAY=5
 start_serve
 # Clear the address's count left by the tests above: a success does not clear it, so
 # let it be forgotten instead.
