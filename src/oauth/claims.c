@@ -69,7 +69,7 @@ jti_new(char out[JTI_LEN + 1])
 	unsigned char raw[16];
 
 	out[0] = '\0';
-	if (rand_bytes(raw, sizeof(raw)) != 0)
+	if (rand_id_bytes(raw, sizeof(raw)) != 0)
 		return -1;
 	b64url_encode(raw, sizeof(raw), out);
 	return 0;

@@ -1,6 +1,7 @@
 /* RFC 9068 access tokens: minting and every refusal of the verifier. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,52 @@ check(struct keyset *ks, const char *jwt, int64_t now)
 	return r;
 }
 
+/* jtis come from a per-thread block of DRBG output: across many refills and from two
+ * threads at once, every one is well formed and none repeats. */
+#define JTIS_PER_THREAD 5000
+
+struct jti_batch {
+	char jti[JTIS_PER_THREAD][JTI_LEN + 1];
+	int failed;
+};
+
+static void *
+jti_batch_fill(void *arg)
+{
+	struct jti_batch *b = arg;
+	int i;
+
+	for (i = 0; i < JTIS_PER_THREAD; i++)
+		b->failed |= jti_new(b->jti[i]) != 0 || strlen(b->jti[i]) != JTI_LEN;
+	return NULL;
+}
+
+static int
+jti_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+test_jti_unique(void)
+{
+	static struct jti_batch batch[2];
+	static char all[2 * JTIS_PER_THREAD][JTI_LEN + 1];
+	pthread_t other;
+	int i, repeats = 0;
+
+	ok(pthread_create(&other, NULL, jti_batch_fill, &batch[1]) == 0, "second thread started");
+	jti_batch_fill(&batch[0]);
+	pthread_join(other, NULL);
+	ok(!batch[0].failed && !batch[1].failed, "every jti is %d characters", JTI_LEN);
+	memcpy(all, batch[0].jti, sizeof(batch[0].jti));
+	memcpy(all[JTIS_PER_THREAD], batch[1].jti, sizeof(batch[1].jti));
+	qsort(all, 2 * JTIS_PER_THREAD, sizeof(all[0]), jti_cmp);
+	for (i = 1; i < 2 * JTIS_PER_THREAD; i++)
+		repeats += strcmp(all[i - 1], all[i]) == 0;
+	is_int(repeats, 0, "%d jtis from two threads, none repeated", 2 * JTIS_PER_THREAD);
+}
+
 int
 main(void)
 {
@@ -97,6 +144,7 @@ main(void)
 	size_t i;
 
 	master_key_ephemeral(&mk);
+	test_jti_unique();
 	for (i = 0; i < 3; i++) {
 		ks = fresh_keyset(algs[i]);
 		jwt = mint(ks, 1000, 1600, ISS, NULL);
