@@ -415,7 +415,7 @@ refresh_attempt(const struct grant_env *env, const struct store_client *client,
 	char *token_scope = NULL;
 	const char *reason = NULL;
 	enum oauth_error e;
-	int rc;
+	int rc, reused;
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
@@ -426,15 +426,18 @@ refresh_attempt(const struct grant_env *env, const struct store_client *client,
 	secret_hash(refresh_token, hash);
 	if ((rc = store_begin(env->st)) != STORE_OK)
 		return refuse_db(out, rc);
-	rc = store_refresh_get(env->st, hash, &rt);
+	/* Taken (marked used) in the same step as it is read: one round trip on PostgreSQL.
+	 * Every refusal below rolls back, which leaves the token as it was. */
+	rc = store_refresh_take(env->st, hash, env->now, &rt);
 	if (rc == STORE_NOTFOUND) {
 		refuse(out, OAUTH_INVALID_GRANT, "unknown refresh token");
 		audit(env, "token.refused", "refused", "unknown refresh token", client->client_id, NULL,
 		    NULL, NULL);
 		return finish(env, out, -1);
 	}
-	if (rc != STORE_OK)
+	if (rc != STORE_OK && rc != STORE_CONFLICT)
 		return abandon(env, out, rc);
+	reused = rc == STORE_CONFLICT;
 	if (rt.family.client != client->id)
 		reason = "the refresh token was issued to another client";
 	else if (rt.family.revoked_at != 0)
@@ -447,7 +450,7 @@ refresh_attempt(const struct grant_env *env, const struct store_client *client,
 		refuse(out, OAUTH_INVALID_GRANT, "%s", reason);
 		goto refused;
 	}
-	/* Check what the request asks for before spending the token. */
+	/* What the request asks for is checked before the token counts as spent. */
 	if ((e = pick_resource(env, rt.family.resources, resource, &r)) != OAUTH_OK) {
 		refuse(out, e, resource ? "resource was not granted to this refresh token"
 					: "several resources were granted: name one with resource");
@@ -457,18 +460,13 @@ refresh_attempt(const struct grant_env *env, const struct store_client *client,
 		refuse(out, OAUTH_INVALID_SCOPE, "scope wider than the grant");
 		goto refused;
 	}
-	rc = store_refresh_rotate(env->st, hash, env->now);
-	if (rc == STORE_CONFLICT) {
+	if (reused) {
 		/* A rotated token came back: someone holds a copy. End the whole family. */
 		store_family_revoke(env->st, rt.family_id, env->now, "refresh token reuse");
 		refuse(out, OAUTH_INVALID_GRANT, "refresh token already used");
 		audit(env, "refresh.reused", "refused", "refresh token reuse: family revoked",
 		    client->client_id, rt.family.user_name, NULL, NULL);
 		rc = finish(env, out, -1);
-		goto out;
-	}
-	if (rc != STORE_OK) {
-		rc = abandon(env, out, rc);
 		goto out;
 	}
 	if ((token_scope = registry_scope_for(&r, scope ? scope : rt.family.scope)) == NULL ||
@@ -482,9 +480,10 @@ refresh_attempt(const struct grant_env *env, const struct store_client *client,
 	rc = mint_deferred(env, out, finish(env, out, 0));
 	goto out;
 refused:
+	store_rollback(env->st); /* the token stays unused; the record is written on its own */
 	audit(env, "token.refused", "refused", out->error_description, client->client_id,
 	    rt.family.user_name, NULL, NULL);
-	rc = finish(env, out, -1);
+	rc = -1;
 out:
 	free(token_scope);
 	store_refresh_clear(&rt);

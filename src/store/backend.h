@@ -75,8 +75,9 @@ struct store_cache;
 	    (st, hash, family_id, scope, issued_at, expires_at, access_jti, access_expires_at)) \
 	X(refresh_get, (struct store * st, const unsigned char *hash, struct store_refresh *out), \
 	    (st, hash, out))                                                                    \
-	X(refresh_rotate, (struct store * st, const unsigned char *hash, int64_t now),          \
-	    (st, hash, now))                                                                    \
+	X(refresh_take,                                                                         \
+	    (struct store * st, const unsigned char *hash, int64_t now, struct store_refresh *out), \
+	    (st, hash, now, out))                                                               \
 	X(key_add, (struct store * st, const struct store_key *k, int64_t *id), (st, k, id))    \
 	X(key_list, (struct store * st, store_key_fn fn, void *arg), (st, fn, arg))             \
 	X(key_set_state,                                                                        \

@@ -307,9 +307,13 @@ int store_refresh_add(struct store *st, const unsigned char *hash, const char *f
     const char *scope, int64_t issued_at, int64_t expires_at, const char *access_jti,
     int64_t access_expires_at);
 int store_refresh_get(struct store *st, const unsigned char *hash, struct store_refresh *out);
-/* Mark a refresh token used: STORE_OK for the first use, STORE_CONFLICT when it was
- * already rotated (a reuse). */
-int store_refresh_rotate(struct store *st, const unsigned char *hash, int64_t now);
+/* Take a refresh token to rotate it: the token and its family as store_refresh_get reads
+ * them, and the token marked used at now in the same step. STORE_OK: this call used it
+ * (roll the transaction back to leave it unused); STORE_CONFLICT: it was used before, a
+ * reuse (out is filled); STORE_NOTFOUND. The family stays locked until the transaction
+ * ends, so that its revocation and this rotation happen one after the other. */
+int store_refresh_take(struct store *st, const unsigned char *hash, int64_t now,
+    struct store_refresh *out);
 
 int store_jti_revoke(struct store *st, const char *jti, int64_t expires_at, int64_t now);
 /* STORE_OK when the jti is revoked, NOTFOUND when not. */

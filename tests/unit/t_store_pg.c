@@ -395,6 +395,102 @@ redeem_race(struct store *a, struct store *b, unsigned char fill, int64_t client
 	store_code_clear(&out);
 }
 
+/* ---- two transactions taking one refresh token ---- */
+
+struct taker {
+	struct store *st;
+	const unsigned char *hash;
+	int rc, commit_rc;
+	int64_t revoked_at;
+	atomic_int returned;
+};
+
+static void *
+take_thread(void *arg)
+{
+	struct taker *t = arg;
+	struct store_refresh out;
+
+	if (store_begin(t->st) != STORE_OK) {
+		t->rc = STORE_ERROR;
+		atomic_store(&t->returned, 1);
+		return NULL;
+	}
+	t->rc = store_refresh_take(t->st, t->hash, T + 2, &out);
+	atomic_store(&t->returned, 1);
+	t->revoked_at = out.family.revoked_at;
+	store_refresh_clear(&out);
+	t->commit_rc = store_commit(t->st);
+	return NULL;
+}
+
+/* A holds the family (a take, or a revocation) in an open transaction while B takes the
+ * same token: B waits, then sees what A committed, never a stale row. */
+enum take_first { A_TAKES_COMMITS, A_TAKES_ROLLS_BACK, A_REVOKES };
+
+static void
+take_race(struct store *a, struct store *b, unsigned char fill, int64_t client, int64_t user,
+    enum take_first what)
+{
+	static const char *const how_of[] = {"A takes and commits", "A takes and rolls back",
+	    "A revokes the family"};
+	const char *how = how_of[what];
+	char fam[32];
+	unsigned char h[32];
+	struct store_family f;
+	struct store_refresh out;
+	struct taker t;
+	pthread_t th;
+
+	snprintf(fam, sizeof(fam), "fam-take-%02x", fill);
+	memset(h, fill, sizeof(h));
+	f = family(fam, client, user, FAR);
+	ok(store_family_add(a, &f) == STORE_OK &&
+	    store_refresh_add(a, h, fam, "read", T, FAR, NULL, 0) == STORE_OK,
+	    "%s: a family and its token", how);
+	ok(store_begin(a) == STORE_OK, "%s: A begins", how);
+	if (what == A_REVOKES) {
+		is_int(store_family_revoke(a, fam, T + 1, "test"), STORE_OK, "%s: A revokes", how);
+		/* Writes nobody reads wait in the pipeline for the next statement: read. */
+		ok(store_refresh_get(a, h, &out) == STORE_OK && out.family.revoked_at == T + 1,
+		    "%s: A sees its revocation", how);
+		store_refresh_clear(&out);
+	} else {
+		is_int(store_refresh_take(a, h, T + 1, &out), STORE_OK, "%s: A takes", how);
+		store_refresh_clear(&out);
+	}
+	memset(&t, 0, sizeof(t));
+	t.st = b;
+	t.hash = h;
+	atomic_init(&t.returned, 0);
+	if (pthread_create(&th, NULL, take_thread, &t) != 0) {
+		printf("Bail out! pthread_create\n");
+		exit(1);
+	}
+	ok(someone_waits_for_a_lock(5000), "%s: B's take waits on the family", how);
+	sleep_ms(100);
+	ok(!atomic_load(&t.returned), "%s: B has not returned while A is open", how);
+	if (what == A_TAKES_ROLLS_BACK)
+		store_rollback(a);
+	else
+		is_int(store_commit(a), STORE_OK, "%s: A commits", how);
+	pthread_join(th, NULL);
+	switch (what) {
+	case A_TAKES_COMMITS:
+		is_int(t.rc, STORE_CONFLICT, "%s: B's take is a reuse", how);
+		break;
+	case A_TAKES_ROLLS_BACK:
+		is_int(t.rc, STORE_OK, "%s: B's take wins", how);
+		break;
+	case A_REVOKES:
+		is_int(t.rc, STORE_OK, "%s: B takes the token", how);
+		ok(t.revoked_at == T + 1, "%s: and sees the revocation committed while it waited",
+		    how);
+		break;
+	}
+	is_int(t.commit_rc, STORE_OK, "%s: B commits", how);
+}
+
 /* ---- two transactions deadlocking ---- */
 
 struct locker {
@@ -1054,8 +1150,20 @@ main(void)
 	    rf.family.revoked_at == 0 && rf.family.expires_at == FAR, "family joined");
 	store_refresh_clear(&rf);
 	is_int(store_refresh_get(st, h2, &rf), STORE_NOTFOUND, "unknown refresh token");
-	is_int(store_refresh_rotate(st, h, T + 10), STORE_OK, "rotate once");
-	is_int(store_refresh_rotate(st2, h, T + 11), STORE_CONFLICT, "rotate again: a reuse");
+	is_int(store_refresh_take(st, h2, T + 10, &rf), STORE_NOTFOUND, "take an unknown token");
+	ok(store_begin(st) == STORE_OK && store_refresh_take(st, h, T + 10, &rf) == STORE_OK &&
+	    rf.rotated_at == 0 && same_str(rf.family.client_id, "c1"),
+	    "take: the token as it was, used now");
+	store_refresh_clear(&rf);
+	store_rollback(st);
+	ok(store_refresh_get(st, h, &rf) == STORE_OK && rf.rotated_at == 0,
+	    "a rolled-back take leaves the token unused");
+	store_refresh_clear(&rf);
+	is_int(store_refresh_take(st, h, T + 10, &rf), STORE_OK, "take once");
+	store_refresh_clear(&rf);
+	ok(store_refresh_take(st2, h, T + 11, &rf) == STORE_CONFLICT &&
+	    same_str(rf.family_id, "fam-1"), "take again: a reuse, naming its family");
+	store_refresh_clear(&rf);
 	ok(store_refresh_get(st, h, &rf) == STORE_OK && rf.rotated_at == T + 10, "rotated_at kept");
 	store_refresh_clear(&rf);
 	ok(store_refresh_add(st, h2, "fam-1", "read", T + 10, FAR, "jti-a2", FAR) == STORE_OK,
@@ -1259,6 +1367,9 @@ main(void)
 	/* ---- what only PostgreSQL has: two transactions at once ---- */
 	redeem_race(st, st2, 0x41, cid, uid, 1);
 	redeem_race(st, st2, 0x42, cid, uid, 0);
+	take_race(st, st2, 0x51, cid, uid, A_TAKES_COMMITS);
+	take_race(st, st2, 0x52, cid, uid, A_TAKES_ROLLS_BACK);
+	take_race(st, st2, 0x53, cid, uid, A_REVOKES);
 	deadlock(st, st2);
 	terminated();
 	copy_from_sqlite(st);

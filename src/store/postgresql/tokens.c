@@ -126,18 +126,54 @@ pgsql_refresh_get(struct store *st, const unsigned char *hash, struct store_refr
 	return pgdb_one(st, sql, &p, refresh_row, out);
 }
 
+struct taken {
+	struct store_refresh *token;
+	int used_now;
+};
+
+static int
+taken_row(PGresult *res, int row, void *arg)
+{
+	struct taken *t = arg;
+
+	t->used_now = (int)pgdb_col_int(res, row, 17);
+	return refresh_row(res, row, t->token);
+}
+
+/* One statement, one round trip: lock the family, mark the token used if nobody has,
+ * and read both. The family's columns come from the locking CTE, which sees the latest
+ * committed row (a revocation committed while this waited); the token's rotated_at is
+ * the statement's snapshot, so whether this call won is what the UPDATE returned. The
+ * family is locked before the token row is touched, the order a revocation and the old
+ * read-then-update took, so no new deadlock between them. */
 int
-pgsql_refresh_rotate(struct store *st, const unsigned char *hash, int64_t now)
+pgsql_refresh_take(struct store *st, const unsigned char *hash, int64_t now,
+    struct store_refresh *out)
 {
 	static const char sql[] =
-	    "UPDATE refresh_tokens SET rotated_at = $1 WHERE token_hash = $2 AND rotated_at IS NULL";
+	    "WITH fam AS (SELECT family_id, client, user_id, resources, scope, auth_time, "
+	    "created_at, expires_at, revoked_at FROM token_families WHERE family_id = "
+	    "(SELECT family_id FROM refresh_tokens WHERE token_hash = $1) FOR UPDATE), "
+	    "used AS (UPDATE refresh_tokens t SET rotated_at = $2 FROM fam "
+	    "WHERE t.token_hash = $1 AND t.family_id = fam.family_id AND t.rotated_at IS NULL "
+	    "RETURNING t.token_hash) "
+	    "SELECT t.token_hash, t.family_id, t.scope, t.issued_at, t.expires_at, t.rotated_at, "
+	    "f.client, c.client_id, f.user_id, u.name, u.disabled, f.resources, f.scope, "
+	    "f.auth_time, f.created_at, f.expires_at, f.revoked_at, "
+	    "EXISTS (SELECT 1 FROM used) "
+	    "FROM refresh_tokens t JOIN fam f ON f.family_id = t.family_id "
+	    "JOIN clients c ON c.id = f.client JOIN users u ON u.id = f.user_id "
+	    "WHERE t.token_hash = $1";
 	struct pgdb_params p = {0};
+	struct taken t = {out, 0};
 	int rc;
 
-	pgdb_int(&p, now);
+	memset(out, 0, sizeof(*out));
 	pgdb_blob(&p, hash, 32);
-	rc = pgdb_exec_found(st, sql, &p);
-	return rc == STORE_NOTFOUND ? STORE_CONFLICT : rc;
+	pgdb_int(&p, now);
+	if ((rc = pgdb_one(st, sql, &p, taken_row, &t)) != STORE_OK)
+		return rc;
+	return t.used_now ? STORE_OK : STORE_CONFLICT;
 }
 
 int

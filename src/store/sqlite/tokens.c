@@ -132,21 +132,32 @@ sqlite_refresh_get(struct store *st, const unsigned char *hash, struct store_ref
 	return db_one(s, refresh_row, out);
 }
 
+/* The write transaction is SQLite's only writer: reading, then marking, cannot race. */
 int
-sqlite_refresh_rotate(struct store *st, const unsigned char *hash, int64_t now)
+sqlite_refresh_take(struct store *st, const unsigned char *hash, int64_t now,
+    struct store_refresh *out)
 {
 	static const char sql[] =
 	    "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ? AND rotated_at IS NULL";
-	sqlite3_stmt *s = db_stmt(st, sql);
+	sqlite3_stmt *s;
 	int rc;
 
-	if (s == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
-	if ((rc = db_exec_stmt(s)) != STORE_OK)
+	if ((rc = sqlite_refresh_get(st, hash, out)) != STORE_OK)
 		return rc;
-	return sqlite3_changes(db_handle(st)) == 1 ? STORE_OK : STORE_CONFLICT;
+	if (out->rotated_at != 0)
+		return STORE_CONFLICT;
+	if ((s = db_stmt(st, sql)) == NULL)
+		rc = STORE_ERROR;
+	else {
+		sqlite3_bind_int64(s, 1, now);
+		sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
+		rc = db_exec_stmt(s);
+	}
+	if (rc == STORE_OK && sqlite3_changes(db_handle(st)) != 1)
+		rc = STORE_CONFLICT;
+	if (rc != STORE_OK && rc != STORE_CONFLICT)
+		store_refresh_clear(out);
+	return rc;
 }
 
 int
