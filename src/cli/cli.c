@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "oauth/resource.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -295,6 +296,42 @@ cli_issuer(struct cli *c, char **issuer)
 	if (c->st != NULL && store_setting_get_new(c->st, "issuer", issuer) == STORE_OK)
 		return EXIT_OK;
 	return cli_fail("no issuer configured (set issuer, or run 'mcp-authd init --issuer URL')");
+}
+
+int
+cli_read_line(FILE *f, char *out, size_t outlen)
+{
+	size_t n;
+
+	if (fgets(out, (int)outlen, f) == NULL)
+		return -1;
+	n = strlen(out);
+	if (n > 0 && out[n - 1] == '\n')
+		out[--n] = '\0';
+	else if (!feof(f))
+		return -1;
+	if (n > 0 && out[n - 1] == '\r')
+		out[--n] = '\0';
+	return 0;
+}
+
+int
+cli_find_resource(struct cli *c, const char *uri, struct store_resource *out)
+{
+	char *key = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (resource_normalize(uri, strlen(uri), NULL, &key) != 0)
+		return cli_fail("'%s' is not a valid resource URI (absolute http(s), no query or "
+				"fragment)", uri);
+	rc = store_resource_get_by_key(c->st, key, out);
+	free(key);
+	if (rc == STORE_NOTFOUND)
+		return cli_fail("no resource '%s' (see 'mcp-authd resource list')", uri);
+	if (rc != STORE_OK)
+		return cli_fail("cannot read resources: %s", store_errmsg(c->st));
+	return EXIT_OK;
 }
 
 int

@@ -3,6 +3,7 @@
 #define MCP_CLI_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -83,6 +84,13 @@ int64_t cli_now(void);
 /* ISO 8601 UTC for a time (0 -> "-"); out must hold 32 bytes. */
 void cli_time_str(int64_t t, char *out);
 
+/* Read one line from f into out (without the newline); -1 at EOF or when too long. */
+int cli_read_line(FILE *f, char *out, size_t outlen);
+
+/* Look a registered resource up by any spelling of its URI; prints why not and returns
+ * EXIT_USER when there is none. */
+int cli_find_resource(struct cli *c, const char *uri, struct store_resource *out);
+
 /* Record a configuration flag (--KEY VALUE) that beats the environment and the file;
  * the value is borrowed from argv. EXIT_OK, or the exit code of the refusal. */
 int cli_flag_add(struct cli *c, const char *key, const char *value);
@@ -104,6 +112,7 @@ int cmd_check_config(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);
 int cmd_purge(struct cli *c, int argc, char **argv);
 int cmd_store(struct cli *c, int argc, char **argv);
+int cmd_idp(struct cli *c, int argc, char **argv);
 int cmd_bench_seed(struct cli *c, int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "oauth/upstream.h"
 
 static int
 print_key(const struct store_key *k, void *arg)
@@ -86,7 +87,7 @@ keys_rewrap(struct cli *c, const char *new_file)
 {
 	struct master_key old_mk, new_mk;
 	char err[512];
-	int count = 0, rc;
+	int count = 0, secrets = 0, rc;
 
 	if (new_file == NULL)
 		return cli_misuse("usage: keys rewrap --new-master-key-file F");
@@ -96,15 +97,24 @@ keys_rewrap(struct cli *c, const char *new_file)
 		master_key_wipe(&old_mk);
 		return cli_fail("%s", err);
 	}
-	rc = keystore_rewrap(c->st, &old_mk, &new_mk, &count);
+	/* Signing keys and upstream client secrets move together, all or nothing. */
+	rc = store_begin(c->st) == STORE_OK ? 0 : -1;
+	if (rc == 0 && (keystore_rewrap_within(c->st, &old_mk, &new_mk, &count) != 0 ||
+			   upstream_secret_rewrap_within(c->st, &old_mk, &new_mk, &secrets) != 0)) {
+		store_rollback(c->st);
+		rc = -1;
+	}
+	if (rc == 0 && store_commit(c->st) != STORE_OK)
+		rc = -1;
 	master_key_wipe(&old_mk);
 	master_key_wipe(&new_mk);
 	if (rc != 0)
 		return cli_fail("rewrap failed, nothing changed: the current master key does not open "
-				"every key");
+				"every sealed secret");
 	if (c->json)
-		return cli_print_json(json_pack("{s:i}", "rewrapped", count));
-	printf("%d keys re-encrypted; point master_key_file at %s now\n", count, new_file);
+		return cli_print_json(json_pack("{s:i, s:i}", "rewrapped", count, "idp_secrets", secrets));
+	printf("%d keys and %d identity provider secrets re-encrypted; point master_key_file at %s "
+	       "now\n", count, secrets, new_file);
 	return EXIT_OK;
 }
 

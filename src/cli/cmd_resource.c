@@ -11,26 +11,6 @@
 
 #define RESOURCE_NAME_MAX 200
 
-/* Look a resource up by any spelling of its URI. */
-static int
-find_resource(struct cli *c, const char *uri, struct store_resource *out)
-{
-	char *key = NULL;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (resource_normalize(uri, strlen(uri), NULL, &key) != 0)
-		return cli_fail("'%s' is not a valid resource URI (absolute http(s), no query or "
-				"fragment)", uri);
-	rc = store_resource_get_by_key(c->st, key, out);
-	free(key);
-	if (rc == STORE_NOTFOUND)
-		return cli_fail("no resource '%s' (see 'mcp-authd resource list')", uri);
-	if (rc != STORE_OK)
-		return cli_fail("cannot read resources: %s", store_errmsg(c->st));
-	return EXIT_OK;
-}
-
 static int
 check_scopes(const char *what, const char *scopes)
 {
@@ -157,7 +137,8 @@ resource_allow(struct cli *c, const char *from_uri, const char *to_uri, const ch
 	memset(&to, 0, sizeof(to));
 	if ((rc = check_scopes("--scopes", scopes)) != 0)
 		return rc;
-	if ((rc = find_resource(c, from_uri, &from)) != 0 || (rc = find_resource(c, to_uri, &to)) != 0)
+	if ((rc = cli_find_resource(c, from_uri, &from)) != 0 ||
+	    (rc = cli_find_resource(c, to_uri, &to)) != 0)
 		goto out;
 	if (from.id == to.id) {
 		rc = cli_fail("an exchange edge needs two different resources");
@@ -192,7 +173,7 @@ resource_metadata(struct cli *c, const char *uri)
 	json_t *doc;
 	int rc;
 
-	if ((rc = find_resource(c, uri, &r)) != 0)
+	if ((rc = cli_find_resource(c, uri, &r)) != 0)
 		return rc;
 	if ((rc = cli_issuer(c, &issuer)) != 0)
 		goto out;
@@ -248,7 +229,7 @@ cmd_resource(struct cli *c, int argc, char **argv)
 	if (strcmp(pos[0], "remove") == 0) {
 		struct store_resource r;
 
-		if ((rc = find_resource(c, pos[1], &r)) != 0)
+		if ((rc = cli_find_resource(c, pos[1], &r)) != 0)
 			return rc;
 		rc = store_resource_remove(c->st, r.uri_key);
 		if (rc == STORE_OK && c->json)

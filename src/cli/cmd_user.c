@@ -32,24 +32,6 @@ user_name_ok(const char *name)
 	return 1;
 }
 
-/* Read one line from fd into out (without the newline); -1 when too long. */
-static int
-read_line(FILE *f, char *out, size_t outlen)
-{
-	size_t n;
-
-	if (fgets(out, (int)outlen, f) == NULL)
-		return -1;
-	n = strlen(out);
-	if (n > 0 && out[n - 1] == '\n')
-		out[--n] = '\0';
-	else if (!feof(f))
-		return -1;
-	if (n > 0 && out[n - 1] == '\r')
-		out[--n] = '\0';
-	return 0;
-}
-
 static int
 prompt_password(char *out, size_t outlen)
 {
@@ -63,9 +45,9 @@ prompt_password(char *out, size_t outlen)
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	fputs("password: ", stderr);
-	if (read_line(stdin, out, outlen) == 0) {
+	if (cli_read_line(stdin, out, outlen) == 0) {
 		fputs("\nagain: ", stderr);
-		if (read_line(stdin, again, sizeof(again)) == 0 && strcmp(out, again) == 0)
+		if (cli_read_line(stdin, again, sizeof(again)) == 0 && strcmp(out, again) == 0)
 			rc = 0;
 	}
 	fputc('\n', stderr);
@@ -86,7 +68,7 @@ user_add(struct cli *c, const char *name, int from_stdin)
 		return cli_fail("bad user name '%s' (1-%d printable characters, no spaces or ':')",
 		    name, USER_NAME_MAX);
 	if (from_stdin) {
-		if (read_line(stdin, password, sizeof(password)) != 0 || password[0] == '\0')
+		if (cli_read_line(stdin, password, sizeof(password)) != 0 || password[0] == '\0')
 			return cli_fail("no password on standard input (one line, at most %u bytes)",
 			    PASSWORD_MAX_LEN);
 	} else if (isatty(STDIN_FILENO)) {
@@ -131,6 +113,37 @@ out:
 	return rc;
 }
 
+/* A federated user: known by (provider, subject), no password. */
+static int
+user_add_federated(struct cli *c, const char *name, const char *idp, const char *sub)
+{
+	struct store_idp p;
+	int rc;
+
+	if (!user_name_ok(name))
+		return cli_fail("bad user name '%s' (1-%d printable characters, no spaces or ':')",
+		    name, USER_NAME_MAX);
+	if (sub[0] == '\0' || strlen(sub) > 255)
+		return cli_fail("--sub must be 1..255 characters");
+	rc = store_idp_get(c->st, idp, &p);
+	store_idp_clear(&p);
+	if (rc == STORE_NOTFOUND)
+		return cli_fail("no identity provider '%s' (see 'mcp-authd idp list')", idp);
+	if (rc != STORE_OK)
+		return cli_fail("cannot read identity providers: %s", store_errmsg(c->st));
+	rc = store_user_add_federated(c->st, name, idp, sub, cli_now(), NULL);
+	if (rc == STORE_CONFLICT)
+		return cli_fail("user '%s' already exists, or %s's subject '%s' is already a user",
+		    name, idp, sub);
+	if (rc != STORE_OK)
+		return cli_fail("cannot add user: %s", store_errmsg(c->st));
+	if (c->json)
+		return cli_print_json(json_pack("{s:s, s:s, s:s}", "name", name, "idp", idp, "sub",
+		    sub));
+	printf("user %s added; signs in through %s as subject %s\n", name, idp, sub);
+	return EXIT_OK;
+}
+
 static int
 print_user(const struct store_user *u, void *arg)
 {
@@ -138,10 +151,15 @@ print_user(const struct store_user *u, void *arg)
 	char when[32];
 
 	if (list != NULL)
-		return json_array_append_new(list, json_pack("{s:s, s:b, s:I}", "name", u->name,
-		    "disabled", u->disabled, "created_at", (json_int_t)u->created_at));
+		return json_array_append_new(list, json_pack("{s:s, s:b, s:I, s:s?, s:s?, s:s?, s:s?}",
+		    "name", u->name, "disabled", u->disabled, "created_at", (json_int_t)u->created_at,
+		    "idp", u->idp, "sub", u->idp_sub, "email", u->email, "groups", u->idp_groups));
 	cli_time_str(u->created_at, when);
-	printf("%-32s %-8s %s\n", u->name, u->disabled ? "disabled" : "active", when);
+	if (u->idp != NULL)
+		printf("%-32s %-8s %s %s:%s\n", u->name, u->disabled ? "disabled" : "active", when,
+		    u->idp, u->idp_sub);
+	else
+		printf("%-32s %-8s %s\n", u->name, u->disabled ? "disabled" : "active", when);
 	return 0;
 }
 
@@ -149,9 +167,11 @@ int
 cmd_user(struct cli *c, int argc, char **argv)
 {
 	int from_stdin = 0, npos, rc;
-	const char *pos[3];
+	const char *pos[3], *idp = NULL, *sub = NULL;
 	const struct cli_opt opts[] = {
 		{"--password-stdin", OPT_FLAG, &from_stdin},
+		{"--idp", OPT_VALUE, &idp},
+		{"--sub", OPT_VALUE, &sub},
 		{NULL, OPT_FLAG, NULL},
 	};
 
@@ -162,8 +182,11 @@ cmd_user(struct cli *c, int argc, char **argv)
 	if ((rc = cli_config_load(c)) != 0 || (rc = cli_open_store(c, 0)) != 0)
 		return rc;
 	if (strcmp(pos[0], "add") == 0) {
-		if (npos != 2)
-			return cli_misuse("usage: user add NAME [--password-stdin]");
+		if (npos != 2 || (idp == NULL) != (sub == NULL) || (idp != NULL && from_stdin))
+			return cli_misuse("usage: user add NAME [--password-stdin] | "
+					  "user add NAME --idp P --sub S");
+		if (idp != NULL)
+			return user_add_federated(c, pos[1], idp, sub);
 		return user_add(c, pos[1], from_stdin);
 	}
 	if (strcmp(pos[0], "list") == 0) {

@@ -19,6 +19,7 @@ static const char usage_text[] =
     "      [--allow-exchange \"FROM_URI TO_URI\"]...\n"
     "                                          mock issuer for tests\n"
     "  user add NAME [--password-stdin]        | user list | user disable NAME\n"
+    "  user add NAME --idp P --sub S           pre-provision a federated user (no JIT)\n"
     "  resource add URI [--name N] [--scopes \"a b\"] [--default-scopes \"a\"] [--ttl SECONDS]\n"
     "  resource list | resource remove URI\n"
     "  resource allow-exchange FROM_URI TO_URI [--scopes \"a b\"]\n"
@@ -28,8 +29,14 @@ static const char usage_text[] =
     "             [--default-resource URI] [--introspect-admin]\n"
     "  client registration-token [--ttl SECONDS]   initial access token for /register\n"
     "  client list | client remove ID\n"
+    "  idp add NAME --issuer URL --client-id ID [--client-secret-stdin] [--display-name T]\n"
+    "          [--scopes \"openid email profile\"] [--claim-user sub] [--claim-email email]\n"
+    "          [--claim-groups groups] [--allowed-groups \"g1 g2\"] [--jit|--no-jit]\n"
+    "          [--link-verified-email] [--allow-private]\n"
+    "  idp list | idp remove NAME\n"
+    "  idp map NAME --group G --resource URI [--scopes \"a b\"] | idp unmap NAME --group G --resource URI\n"
     "  keys list | keys rotate [--alg ES256|EdDSA|RS256] [--force] [--emergency]\n"
-    "  keys rewrap --new-master-key-file F     re-encrypt private keys under a new master key\n"
+    "  keys rewrap --new-master-key-file F     re-encrypt sealed secrets under a new master key\n"
     "  token mint --resource URI --sub S [--scope S] [--ttl SECONDS] [--client-id ID]\n"
     "             [--from DEV_ISSUER_URL]         (through a running `mcp-authd dev`)\n"
     "  audit tail [-n N]\n"
@@ -56,6 +63,7 @@ static const struct {
 	{"backup", cmd_backup},
 	{"purge", cmd_purge},
 	{"store", cmd_store},
+	{"idp", cmd_idp},
 	{"bench-seed", cmd_bench_seed},
 };
 

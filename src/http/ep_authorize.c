@@ -805,7 +805,9 @@ step_login(struct request *req, const struct form *in, const struct authz *a)
 	    &which) == 1)
 		return login_throttled(req, a, username, wait_ms, which);
 	exists = store_user_get_by_name(st, username, &u) == STORE_OK;
-	known = exists && !u.disabled;
+	/* A federated user has no password here: checked against the dummy hash like an
+	 * unknown name, so that the answer takes as long. */
+	known = exists && !u.disabled && u.idp == NULL;
 	switch (request_password_verify(req, known ? u.password_hash : dummy_hash, password,
 	    &match)) {
 	case ASYNC_PENDING:
@@ -823,7 +825,9 @@ step_login(struct request *req, const struct form *in, const struct authz *a)
 		if (throttle_failure(st, &tp, username, req->remote_addr, now_ms) != STORE_OK)
 			log_warn("cannot count a failed login: %s", store_errmsg(st));
 		audit_login(req, a, "login.failed", exists ? u.name : NULL,
-		    !exists ? "unknown username" : u.disabled ? "account disabled" : "wrong password");
+		    !exists ? "unknown username" : u.disabled ? "account disabled" :
+		    u.idp != NULL ? "federated user: signs in through the identity provider" :
+		    "wrong password");
 		metrics_login(req->app->metrics, "failed");
 		store_user_clear(&u);
 		return login_page(req, a, MHD_HTTP_UNAUTHORIZED, "Wrong username or password.",

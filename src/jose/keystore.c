@@ -22,198 +22,41 @@
 #include "jose/jws.h"
 #include "util/rand.h"
 
-#define SEAL_VERSION 1
-#define GCM_NONCE_LEN 12
-#define GCM_TAG_LEN 16
+/* What a sealed private key is bound to: its kid, after this prefix. */
 #define SEAL_AAD_PREFIX "mcp-authd signing key v1:"
 
-/* ---- master key ---- */
-
-void
-master_key_wipe(struct master_key *mk)
-{
-	OPENSSL_cleanse(mk, sizeof(*mk));
-}
-
-int
-master_key_ephemeral(struct master_key *mk)
-{
-	memset(mk, 0, sizeof(*mk));
-	if (rand_bytes(mk->bytes, sizeof(mk->bytes)) != 0)
-		return -1;
-	mk->loaded = 1;
-	return 0;
-}
-
-int
-master_key_load(const char *path, struct master_key *mk, char *err, size_t errlen)
-{
-	char text[256];
-	unsigned char raw[64];
-	struct stat sb;
-	size_t n = 0, len;
-	char *p, *e;
-	int fd = -1, rc = -1;
-	ssize_t r;
-
-	memset(mk, 0, sizeof(*mk));
-	if (path == NULL || *path == '\0') {
-		snprintf(err, errlen,
-		    "no master key: set MCP_AUTHD_MASTER_KEY_FILE or master_key_file");
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "master key file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "master key file %s: not a regular file", path);
-		goto out;
-	}
-	if ((sb.st_mode & 077) != 0) {
-		snprintf(err, errlen, "master key file %s is accessible by group or others (chmod 600)",
-		    path);
-		goto out;
-	}
-	while (n < sizeof(text) - 1 && (r = read(fd, text + n, sizeof(text) - 1 - n)) > 0)
-		n += (size_t)r;
-	text[n] = '\0';
-	p = text;
-	while (isspace((unsigned char)*p))
-		p++;
-	e = p + strlen(p);
-	while (e > p && isspace((unsigned char)e[-1]))
-		e--;
-	if (b64std_decode(p, (size_t)(e - p), raw, sizeof(raw), &len) != 0 || len != MASTER_KEY_LEN) {
-		snprintf(err, errlen, "master key file %s: expected base64 of %d random bytes", path,
-		    MASTER_KEY_LEN);
-		goto out;
-	}
-	memcpy(mk->bytes, raw, MASTER_KEY_LEN);
-	mk->loaded = 1;
-	rc = 0;
-out:
-	OPENSSL_cleanse(text, sizeof(text));
-	OPENSSL_cleanse(raw, sizeof(raw));
-	close(fd);
-	return rc;
-}
-
-int
-master_key_create(const char *path, struct master_key *mk, char *err, size_t errlen)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int fd = -1, rc = -1;
-
-	if (master_key_ephemeral(mk) != 0) {
-		snprintf(err, errlen, "no randomness");
-		return -1;
-	}
-	if ((text = b64std_encode_new(mk->bytes, MASTER_KEY_LEN)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	len = strlen(text);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		snprintf(err, errlen, "cannot create master key file %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-		snprintf(err, errlen, "cannot write master key file %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		goto out;
-	}
-	close(fd);
-	rc = 0;
-out:
-	if (text != NULL)
-		OPENSSL_clear_free(text, len);
-	if (rc != 0)
-		master_key_wipe(mk);
-	return rc;
-}
-
-/* ---- sealing ---- */
-
-static int
-gcm_run(int enc, const struct master_key *mk, const unsigned char *nonce, const char *kid,
-    const unsigned char *in, size_t inlen, unsigned char *out, unsigned char *tag)
-{
-	EVP_CIPHER_CTX *ctx = NULL;
-	char aad[256];
-	int n, aadlen, rc = -1;
-
-	aadlen = snprintf(aad, sizeof(aad), "%s%s", SEAL_AAD_PREFIX, kid);
-	if (aadlen < 0 || (size_t)aadlen >= sizeof(aad) || inlen > INT32_MAX)
-		return -1;
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return -1;
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, mk->bytes, nonce, enc) != 1)
-		goto out;
-	if (EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)aad, aadlen) != 1)
-		goto out;
-	if (EVP_CipherUpdate(ctx, out, &n, in, (int)inlen) != 1)
-		goto out;
-	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN, tag) != 1)
-		goto out;
-	if (EVP_CipherFinal_ex(ctx, out + n, &n) != 1)
-		goto out;
-	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, tag) != 1)
-		goto out;
-	rc = 0;
-out:
-	EVP_CIPHER_CTX_free(ctx);
-	return rc;
-}
+/* ---- sealing signing keys ---- */
 
 int
 keystore_seal(const struct master_key *mk, const char *kid, const unsigned char *der,
     size_t derlen, unsigned char **blob, size_t *bloblen)
 {
-	size_t total = 1 + GCM_NONCE_LEN + derlen + GCM_TAG_LEN;
-	unsigned char *b;
+	char aad[SEAL_AAD_MAX];
 
 	*blob = NULL;
 	*bloblen = 0;
-	if (!mk->loaded || (b = malloc(total)) == NULL)
+	if (snprintf(aad, sizeof(aad), "%s%s", SEAL_AAD_PREFIX, kid) >= (int)sizeof(aad))
 		return -1;
-	b[0] = SEAL_VERSION;
-	if (rand_bytes(b + 1, GCM_NONCE_LEN) != 0 ||
-	    gcm_run(1, mk, b + 1, kid, der, derlen, b + 1 + GCM_NONCE_LEN,
-		b + 1 + GCM_NONCE_LEN + derlen) != 0) {
-		OPENSSL_clear_free(b, total);
-		return -1;
-	}
-	*blob = b;
-	*bloblen = total;
-	return 0;
+	return seal_bytes(mk, aad, der, derlen, blob, bloblen);
 }
 
 int
 keystore_unseal(const struct master_key *mk, const char *kid, const unsigned char *blob,
     size_t bloblen, EVP_PKEY **key)
 {
-	unsigned char *der = NULL, tag[GCM_TAG_LEN];
+	char aad[SEAL_AAD_MAX];
+	unsigned char *der = NULL;
 	const unsigned char *p;
-	size_t derlen;
+	size_t derlen = 0;
 	int rc = -1;
 
 	*key = NULL;
-	if (!mk->loaded || bloblen < 1 + GCM_NONCE_LEN + GCM_TAG_LEN + 1 || blob[0] != SEAL_VERSION)
+	if (snprintf(aad, sizeof(aad), "%s%s", SEAL_AAD_PREFIX, kid) >= (int)sizeof(aad) ||
+	    unseal_bytes(mk, aad, blob, bloblen, &der, &derlen) != 0)
 		return -1;
-	derlen = bloblen - 1 - GCM_NONCE_LEN - GCM_TAG_LEN;
-	if ((der = malloc(derlen)) == NULL)
-		return -1;
-	memcpy(tag, blob + 1 + GCM_NONCE_LEN + derlen, GCM_TAG_LEN);
-	if (gcm_run(0, mk, blob + 1, kid, blob + 1 + GCM_NONCE_LEN, derlen, der, tag) != 0)
-		goto out;
 	p = der;
-	if ((*key = d2i_AutoPrivateKey(NULL, &p, (long)derlen)) == NULL)
-		goto out;
-	rc = 0;
-out:
+	if ((*key = d2i_AutoPrivateKey(NULL, &p, (long)derlen)) != NULL)
+		rc = 0;
 	OPENSSL_clear_free(der, derlen);
 	return rc;
 }
@@ -489,7 +332,7 @@ keystore_max_token_ttl(struct store *st, int64_t default_ttl, int64_t *out)
 }
 
 int
-keystore_rewrap(struct store *st, const struct master_key *old_mk,
+keystore_rewrap_within(struct store *st, const struct master_key *old_mk,
     const struct master_key *new_mk, int *count)
 {
 	struct key_rows rows = {NULL, 0};
@@ -499,7 +342,7 @@ keystore_rewrap(struct store *st, const struct master_key *old_mk,
 	int derlen = 0, rc = -1;
 
 	*count = 0;
-	if (keys_begin(st, &rows) != 0)
+	if (store_lock(st, STORE_LOCK_KEYS) != STORE_OK || key_rows_load(st, &rows) != 0)
 		return -1;
 	for (i = 0; i < rows.n; i++) {
 		const struct store_key *k = &rows.v[i];
@@ -523,14 +366,9 @@ keystore_rewrap(struct store *st, const struct master_key *old_mk,
 	}
 	if (store_keys_version_bump(st) != STORE_OK)
 		goto out;
-	if (store_commit(st) != STORE_OK)
-		goto out_committed;
 	*count = (int)rows.n;
 	rc = 0;
-	goto out_committed;
 out:
-	store_rollback(st);
-out_committed:
 	if (der != NULL)
 		OPENSSL_clear_free(der, (size_t)derlen);
 	if (blob != NULL)
@@ -538,6 +376,25 @@ out_committed:
 	EVP_PKEY_free(key);
 	key_rows_free(&rows);
 	return rc;
+}
+
+int
+keystore_rewrap(struct store *st, const struct master_key *old_mk,
+    const struct master_key *new_mk, int *count)
+{
+	*count = 0;
+	if (store_begin(st) != STORE_OK)
+		return -1;
+	if (keystore_rewrap_within(st, old_mk, new_mk, count) != 0) {
+		store_rollback(st);
+		*count = 0;
+		return -1;
+	}
+	if (store_commit(st) != STORE_OK) {
+		*count = 0;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- key sets ---- */

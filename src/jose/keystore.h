@@ -9,31 +9,11 @@
 #include <openssl/evp.h>
 
 #include "jose/jwk.h"
+#include "jose/seal.h"
 #include "store/store.h"
-
-#define MASTER_KEY_LEN 32
 
 /* A private key would not open: wrong master key, or the database was altered. */
 #define KEYSTORE_EMASTER (-2)
-
-/* The key-encryption key for private signing keys. Wipe with master_key_wipe. */
-struct master_key {
-	unsigned char bytes[MASTER_KEY_LEN];
-	int loaded;
-};
-
-/* Read a master key file: base64 of exactly 32 bytes, surrounding whitespace
- * ignored. The file must not be readable by group or others. On failure err
- * gets a one-line reason. */
-int master_key_load(const char *path, struct master_key *mk, char *err, size_t errlen);
-
-/* Create a new master key file (mode 0600, refusing to overwrite) and load it. */
-int master_key_create(const char *path, struct master_key *mk, char *err, size_t errlen);
-
-/* A random master key held only in memory (dev mode). */
-int master_key_ephemeral(struct master_key *mk);
-
-void master_key_wipe(struct master_key *mk);
 
 /* AES-256-GCM seal of a private key's PKCS#8 DER, bound to kid as associated
  * data. *blob is new (free()). */
@@ -92,6 +72,10 @@ int keystore_max_token_ttl(struct store *st, int64_t default_ttl, int64_t *out);
 
 /* Re-encrypt every private key under new_mk in one transaction. */
 int keystore_rewrap(struct store *st, const struct master_key *old_mk,
+    const struct master_key *new_mk, int *count);
+/* The same inside the caller's transaction, so that other sealed secrets can move to
+ * the new master key with the keys, all or nothing. */
+int keystore_rewrap_within(struct store *st, const struct master_key *old_mk,
     const struct master_key *new_mk, int *count);
 
 /* ---- the in-memory key set ---- */

@@ -31,6 +31,32 @@ struct store_cache;
 	X(user_set_password, (struct store * st, const char *name, const char *password_hash),  \
 	    (st, name, password_hash))                                                          \
 	X(user_list, (struct store * st, store_user_fn fn, void *arg), (st, fn, arg))           \
+	X(user_add_federated,                                                                   \
+	    (struct store * st, const char *name, const char *idp, const char *sub, int64_t now, \
+		int64_t *id),                                                                   \
+	    (st, name, idp, sub, now, id))                                                      \
+	X(user_get_by_idp,                                                                      \
+	    (struct store * st, const char *idp, const char *sub, struct store_user *out),      \
+	    (st, idp, sub, out))                                                                \
+	X(user_set_idp_claims,                                                                  \
+	    (struct store * st, int64_t id, const char *email, const char *groups),             \
+	    (st, id, email, groups))                                                            \
+	X(idp_add, (struct store * st, const struct store_idp *p, int64_t *id), (st, p, id))    \
+	X(idp_get, (struct store * st, const char *name, struct store_idp *out), (st, name, out)) \
+	X(idp_list, (struct store * st, store_idp_fn fn, void *arg), (st, fn, arg))             \
+	X(idp_remove, (struct store * st, const char *name, int64_t now), (st, name, now))      \
+	X(idp_set_secret,                                                                       \
+	    (struct store * st, int64_t id, const unsigned char *enc, size_t len),              \
+	    (st, id, enc, len))                                                                 \
+	X(idp_map_put,                                                                          \
+	    (struct store * st, int64_t idp, const char *group, int64_t resource,               \
+		const char *scopes, int64_t now),                                               \
+	    (st, idp, group, resource, scopes, now))                                            \
+	X(idp_map_remove,                                                                       \
+	    (struct store * st, int64_t idp, const char *group, int64_t resource),              \
+	    (st, idp, group, resource))                                                         \
+	X(idp_map_list, (struct store * st, int64_t idp, store_idp_map_fn fn, void *arg),       \
+	    (st, idp, fn, arg))                                                                 \
 	X(resource_list, (struct store * st, store_resource_fn fn, void *arg), (st, fn, arg))   \
 	X(resource_max_ttl, (struct store * st, int64_t *ttl), (st, ttl))                       \
 	X(edge_list, (struct store * st, store_edge_fn fn, void *arg), (st, fn, arg))           \

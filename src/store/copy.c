@@ -27,14 +27,17 @@ struct copy_sql {
 #define P5 P4 ", $5"
 #define P6 P5 ", $6"
 #define P8 P6 ", $7, $8"
+#define P9 P8 ", $9"
 #define P10 P8 ", $9, $10"
 #define P12 P10 ", $11, $12"
 #define P13 P12 ", $13"
+#define P15 P13 ", $14, $15"
 #define P16 P13 ", $14, $15, $16"
 
 static const struct copy_sql tables[STORE_TABLE_COUNT] = {
     [STORE_T_SETTINGS] = COPY_TABLE(settings, "key, value", P2, "key"),
-    [STORE_T_USERS] = COPY_TABLE(users, "id, name, password_hash, disabled, created_at", P5, "id"),
+    [STORE_T_USERS] = COPY_TABLE(users,
+	"id, name, password_hash, disabled, created_at, idp, idp_sub, email, idp_groups", P9, "id"),
     [STORE_T_RESOURCES] = COPY_TABLE(resources,
 	"id, uri, uri_key, name, scopes, default_scopes, access_token_ttl, created_at", P8, "id"),
     [STORE_T_EXCHANGE_EDGES] = COPY_TABLE(exchange_edges, "from_id, to_id, scopes, created_at",
@@ -80,6 +83,13 @@ static const struct copy_sql tables[STORE_TABLE_COUNT] = {
 	"subject, failures, last_failure, blocked_until", P4, "subject"),
     [STORE_T_RATE_LIMITS] = COPY_TABLE(rate_limits, "key, window_start, count", P3,
 	"key, window_start"),
+    [STORE_T_IDPS] = COPY_TABLE(idps,
+	"id, name, issuer, client_id, client_secret_enc, display_name, scopes, claim_user, "
+	"claim_email, claim_groups, allowed_groups, jit, link_verified_email, allow_private, "
+	"created_at",
+	P15, "id"),
+    [STORE_T_IDP_GROUP_MAPS] = COPY_TABLE(idp_group_maps,
+	"idp, group_name, resource, scopes, created_at", P5, "idp, group_name, resource"),
 };
 
 const char *

@@ -29,7 +29,29 @@ store_user_clear(struct store_user *u)
 		return;
 	free(u->name);
 	free(u->password_hash);
+	free(u->idp);
+	free(u->idp_sub);
+	free(u->email);
+	free(u->idp_groups);
 	memset(u, 0, sizeof(*u));
+}
+
+void
+store_idp_clear(struct store_idp *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->issuer);
+	free(p->client_id);
+	free(p->client_secret_enc);
+	free(p->display_name);
+	free(p->scopes);
+	free(p->claim_user);
+	free(p->claim_email);
+	free(p->claim_groups);
+	free(p->allowed_groups);
+	memset(p, 0, sizeof(*p));
 }
 
 void

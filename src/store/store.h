@@ -126,10 +126,17 @@ const char *store_errmsg(struct store *st);
 struct store_user {
 	int64_t id;
 	char *name;
-	char *password_hash;
+	char *password_hash;     /* STORE_NO_PASSWORD for a federated user */
 	int disabled;
 	int64_t created_at;
+	char *idp;               /* federated: the provider's name; NULL for a local user */
+	char *idp_sub;           /* federated: the subject the provider knows them by */
+	char *email;             /* as the provider last asserted it, or NULL */
+	char *idp_groups;        /* space-separated groups of the last upstream login */
 };
+
+/* The password hash of a user who has none (a federated user): no password verifies. */
+#define STORE_NO_PASSWORD "!"
 
 void store_user_clear(struct store_user *u);
 int store_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
@@ -140,6 +147,59 @@ int store_user_set_disabled(struct store *st, const char *name, int disabled);
 int store_user_set_password(struct store *st, const char *name, const char *password_hash);
 typedef int (*store_user_fn)(const struct store_user *u, void *arg);
 int store_user_list(struct store *st, store_user_fn fn, void *arg);
+/* A federated user, known by (idp, sub): no password. CONFLICT when the name or the
+ * (idp, sub) pair is taken. */
+int store_user_add_federated(struct store *st, const char *name, const char *idp,
+    const char *sub, int64_t now, int64_t *id);
+int store_user_get_by_idp(struct store *st, const char *idp, const char *sub,
+    struct store_user *out);
+/* What the provider asserted at the user's last upstream login (email may be NULL). */
+int store_user_set_idp_claims(struct store *st, int64_t id, const char *email,
+    const char *groups);
+
+/* ---- upstream identity providers (idps.c) ---- */
+
+struct store_idp {
+	int64_t id;
+	char *name;
+	char *issuer;
+	char *client_id;
+	unsigned char *client_secret_enc; /* sealed under the master key; NULL: none */
+	size_t client_secret_enc_len;
+	char *display_name;
+	char *scopes;            /* space-separated */
+	char *claim_user;
+	char *claim_email;
+	char *claim_groups;
+	char *allowed_groups;    /* space-separated; NULL: everyone */
+	int jit;
+	int link_verified_email;
+	int allow_private;
+	int64_t created_at;
+};
+
+void store_idp_clear(struct store_idp *p);
+/* CONFLICT when the name is taken. */
+int store_idp_add(struct store *st, const struct store_idp *p, int64_t *id);
+int store_idp_get(struct store *st, const char *name, struct store_idp *out);
+typedef int (*store_idp_fn)(const struct store_idp *p, void *arg);
+int store_idp_list(struct store *st, store_idp_fn fn, void *arg);
+/* Remove a provider and its group mappings, and end the refresh families of its users
+ * (they can no longer sign in; their tokens stop being renewed). NOTFOUND when unknown. */
+int store_idp_remove(struct store *st, const char *name, int64_t now);
+/* Replace the sealed client secret (master key rewrap). */
+int store_idp_set_secret(struct store *st, int64_t id, const unsigned char *enc, size_t len);
+
+/* Group mappings: members of group at idp may reach resource with scopes (NULL: every
+ * scope of the resource). put adds or replaces. */
+int store_idp_map_put(struct store *st, int64_t idp, const char *group, int64_t resource,
+    const char *scopes, int64_t now);
+/* NOTFOUND when there is no such mapping. */
+int store_idp_map_remove(struct store *st, int64_t idp, const char *group, int64_t resource);
+typedef int (*store_idp_map_fn)(const char *idp, const char *group, const char *resource_uri,
+    const char *scopes, void *arg);
+/* The mappings of one provider (idp > 0) or of all, by provider, group and resource. */
+int store_idp_map_list(struct store *st, int64_t idp, store_idp_map_fn fn, void *arg);
 
 /* ---- resources and exchange edges (resources.c) ---- */
 
@@ -446,6 +506,8 @@ enum store_table {
 	STORE_T_AUDIT,
 	STORE_T_LOGIN_FAILURES,
 	STORE_T_RATE_LIMITS,
+	STORE_T_IDPS,
+	STORE_T_IDP_GROUP_MAPS,
 	STORE_TABLE_COUNT
 };
 

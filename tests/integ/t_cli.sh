@@ -127,16 +127,82 @@ authd token mint --resource https://mcp.example.com/mcp --sub a --scope admin >/
 is $? 1 "scope outside the resource's: no token"
 authd token mint --sub a >/dev/null 2>&1; is $? 2 "missing --resource is misuse"
 
+# identity providers (DESIGN.md §10.3)
+IDP_ISSUER=https://login.corp.example/tenant
+authd idp add corp --client-id authd >/dev/null 2>&1; is $? 2 "idp add without --issuer is misuse"
+authd idp add Corp --issuer "$IDP_ISSUER" --client-id authd >/dev/null 2>&1; is $? 1 \
+	"an upper-case provider name is refused (it is part of the callback URI)"
+MCP_AUTHD_ALLOW_INSECURE_ISSUER=false authd idp add corp --issuer http://login.corp.example \
+	--client-id authd >/dev/null 2>&1; is $? 1 "an http issuer is refused without allow_insecure_issuer"
+authd idp add corp --issuer "$IDP_ISSUER?x=1" --client-id authd >/dev/null 2>&1; is $? 1 \
+	"an issuer with a query is refused"
+authd idp add corp --issuer "$IDP_ISSUER" --client-id authd --scopes "email profile" >/dev/null \
+	2>&1; is $? 1 "scopes without openid are refused"
+authd idp add corp --issuer "$IDP_ISSUER" --client-id authd --jit --no-jit >/dev/null 2>&1
+is $? 2 "--jit and --no-jit together are misuse"
+authd idp add corp --issuer "$IDP_ISSUER" --client-id authd --client-secret-stdin </dev/null \
+	>/dev/null 2>&1; is $? 1 "--client-secret-stdin with nothing on standard input is refused"
+IDP_SECRET=upstream-Secret-$RANDOM$RANDOM
+out=$(printf '%s\n' "$IDP_SECRET" | authd --json idp add corp --issuer "$IDP_ISSUER" \
+	--client-id authd --client-secret-stdin --display-name "Corp SSO" --jit \
+	--allowed-groups "eng ops" --claim-groups roles)
+ok $? "idp add with a secret on standard input"
+is "$(echo "$out" | jq -r .redirect_uri)" "$ISSUER/idp/corp/callback" \
+	"prints the redirect URI to register at the provider"
+authd idp add corp --issuer "$IDP_ISSUER" --client-id x >/dev/null 2>&1; is $? 1 "duplicate provider"
+authd idp add google --issuer https://accounts.google.com --client-id g >/dev/null
+ok $? "a second provider, no secret"
+list=$(authd --json idp list)
+is "$(echo "$list" | jq -r '[.[].name] | join(",")')" "corp,google" "idp list"
+is "$(echo "$list" | jq -c '.[0] | [.display_name, .client_secret, .jit, .scopes, .claim_user, .claim_groups, .allowed_groups]')" \
+	'["Corp SSO",true,true,"openid email profile","sub","roles","eng ops"]' \
+	"every setting, defaults filled in; the secret only as present"
+is "$(echo "$list" | jq -c '.[1] | [.client_secret, .jit, .link_verified_email, .allow_private]')" \
+	'[false,false,false,false]' "no JIT, no email linking, no private addresses unless asked"
+case "$list$(authd idp list)" in *"$IDP_SECRET"*) ok 1 "the secret is never listed" ;;
+*) ok 0 "the secret is never listed" ;; esac
+db_dump "$T/dump"
+grep -qa "$IDP_SECRET" "$T/dump"; is $? 1 "nor kept in the clear in the database"
+authd idp map corp --group eng --resource https://mcp.example.com/mcp --scopes files:read >/dev/null
+ok $? "idp map"
+authd idp map corp --group ops --resource https://mcp.example.com/mcp >/dev/null
+ok $? "idp map without --scopes: every scope of the resource"
+authd idp map corp --group eng --resource https://mcp.example.com/mcp --scopes admin >/dev/null 2>&1
+is $? 1 "a scope the resource does not have is refused"
+authd idp map corp --group eng --resource https://nowhere.example/mcp >/dev/null 2>&1
+is $? 1 "an unknown resource is refused"
+authd idp map nobody --group eng --resource https://mcp.example.com/mcp >/dev/null 2>&1
+is $? 1 "an unknown provider is refused"
+authd idp map corp --resource https://mcp.example.com/mcp >/dev/null 2>&1; is $? 2 \
+	"idp map without --group is misuse"
+is "$(authd --json idp list | jq -c '.[0].mappings')" \
+	'[{"group":"eng","resource":"https://mcp.example.com/mcp","scopes":"files:read"},{"group":"ops","resource":"https://mcp.example.com/mcp","scopes":null}]' \
+	"idp list shows the mappings (scopes null: every scope)"
+authd idp unmap corp --group ops --resource https://mcp.example.com/mcp >/dev/null; ok $? "idp unmap"
+authd idp unmap corp --group ops --resource https://mcp.example.com/mcp >/dev/null 2>&1; is $? 1 \
+	"unmapping what is not mapped is a user error"
+authd user add carol --idp corp --sub 00u1 >/dev/null; ok $? "user add --idp --sub pre-provisions"
+authd user add carol2 --idp corp --sub 00u1 >/dev/null 2>&1; is $? 1 "one user per upstream subject"
+authd user add dan --idp nobody --sub 1 >/dev/null 2>&1; is $? 1 "an unknown provider is refused"
+authd user add dan --idp corp >/dev/null 2>&1; is $? 2 "--idp without --sub is misuse"
+is "$(authd --json user list | jq -c '.[] | select(.name == "carol") | [.idp, .sub]')" \
+	'["corp","00u1"]' "user list shows the provider and subject"
+
 # rewrap
 head -c 32 /dev/urandom | base64 >"$T/new.key"
 chmod 600 "$T/new.key"
 nkeys=$(authd keys list --json | jq length)
-is "$(authd --json keys rewrap --new-master-key-file "$T/new.key" | jq -r .rewrapped)" "$nkeys" \
-	"rewrap re-encrypts every key ($nkeys)"
+out=$(authd --json keys rewrap --new-master-key-file "$T/new.key")
+is "$(echo "$out" | jq -r .rewrapped)" "$nkeys" "rewrap re-encrypts every key ($nkeys)"
+is "$(echo "$out" | jq -r .idp_secrets)" 1 "and the identity provider's client secret"
 authd token mint --resource https://mcp.example.com/mcp --sub a >/dev/null 2>&1; is $? 1 \
 	"the old master key no longer opens the keys"
 MCP_AUTHD_MASTER_KEY_FILE="$T/new.key" authd token mint --resource https://mcp.example.com/mcp \
 	--sub a >/dev/null; ok $? "the new one does"
+
+authd idp remove corp >/dev/null; ok $? "idp remove"
+is "$(authd --json idp list | jq -r '[.[].name] | join(",")')" google "the other provider stays"
+authd idp remove corp >/dev/null 2>&1; is $? 1 "removing it again is a user error"
 
 # maintenance
 is "$(authd --json purge | jq -r .codes)" 0 "purge runs"
@@ -147,7 +213,7 @@ if db_is_pg; then
 else
 authd backup "$T/backup.db" >/dev/null; ok $? "backup"
 authd backup "$T/backup.db" >/dev/null 2>&1; is $? 1 "backup never overwrites"
-MCP_AUTHD_DB="$T/backup.db" authd user list --json | jq -e 'length == 2' >/dev/null
+MCP_AUTHD_DB="$T/backup.db" authd user list --json | jq -e 'length == 3' >/dev/null
 ok $? "the backup opens and holds the users"
 fi
 authd check-config >/dev/null; ok $? "check-config"

@@ -7,6 +7,7 @@
 
 #include "store/store.h"
 #include "tap.h"
+#include "store_idp_contract.h"
 
 static int
 count_user(const struct store_user *u, void *arg)
@@ -163,6 +164,8 @@ main(void)
 	ok(store_keys_version_bump(st) == STORE_OK && store_keys_version_bump(st) == STORE_OK,
 	    "bump twice");
 	ok(store_keys_version(st2, &kv) == STORE_OK && kv == 2, "other connection sees 2");
+
+	idp_contract(st);
 
 	/* transactions */
 	ok(store_begin(st) == STORE_OK, "begin");

@@ -15,6 +15,7 @@
 
 #include "store/store.h"
 #include "tap.h"
+#include "store_idp_contract.h"
 
 /* Times of the contract: rows that must outlive every purge below expire at FAR; the
  * purge section's own rows expire around T and are purged at PURGE_NOW. */
@@ -1363,6 +1364,8 @@ main(void)
 	ok(store_purge(st, (int64_t)time(NULL) + 2 * 86400, 31, &pc) == STORE_OK, "purge later");
 	is_int(pc.audit, 1, "purge later: the audit record before the cut-off");
 	ok(pc.changes > 0, "purge later: the change log a day old");
+
+	idp_contract(st);
 
 	/* ---- what only PostgreSQL has: two transactions at once ---- */
 	redeem_race(st, st2, 0x41, cid, uid, 1);

@@ -1,11 +1,13 @@
-/* Users: name, argon2id password hash, disabled flag. */
+/* Users: name, argon2id password hash (or none, for a federated user), disabled flag,
+ * and for a federated user the provider, its subject and the last claims it asserted. */
 #include "config.h"
 
 #include <string.h>
 
 #include "store/postgresql/db.h"
 
-#define USER_COLS "id, name, password_hash, disabled, created_at"
+#define USER_COLS \
+	"id, name, password_hash, disabled, created_at, idp, idp_sub, email, idp_groups"
 
 int
 pgsql_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
@@ -39,6 +41,10 @@ user_row(PGresult *res, int row, void *arg)
 	u->password_hash = pgdb_col_dup(res, row, 2, &oom);
 	u->disabled = (int)pgdb_col_int(res, row, 3);
 	u->created_at = pgdb_col_int(res, row, 4);
+	u->idp = pgdb_col_dup(res, row, 5, &oom);
+	u->idp_sub = pgdb_col_dup(res, row, 6, &oom);
+	u->email = pgdb_col_dup(res, row, 7, &oom);
+	u->idp_groups = pgdb_col_dup(res, row, 8, &oom);
 	if (oom) {
 		store_user_clear(u);
 		return STORE_ERROR;
@@ -117,4 +123,50 @@ pgsql_user_list(struct store *st, store_user_fn fn, void *arg)
 	struct user_visit v = {fn, arg};
 
 	return pgdb_each(st, sql, NULL, user_visit_row, &v);
+}
+
+int
+pgsql_user_add_federated(struct store *st, const char *name, const char *idp, const char *sub,
+    int64_t now, int64_t *id)
+{
+	static const char sql[] = "INSERT INTO users(name, password_hash, created_at, idp, idp_sub) "
+				  "VALUES ($1, '" STORE_NO_PASSWORD "', $2, $3, $4) RETURNING id";
+	struct pgdb_params p = {0};
+	int64_t new_id = 0;
+	int rc;
+
+	if (id != NULL)
+		*id = 0;
+	pgdb_text(&p, name);
+	pgdb_int(&p, now);
+	pgdb_text(&p, idp);
+	pgdb_text(&p, sub);
+	rc = pgdb_one(st, sql, &p, pgdb_row_int64, &new_id);
+	if (rc == STORE_OK && id != NULL)
+		*id = new_id;
+	return rc;
+}
+
+int
+pgsql_user_get_by_idp(struct store *st, const char *idp, const char *sub, struct store_user *out)
+{
+	static const char sql[] = "SELECT " USER_COLS " FROM users WHERE idp = $1 AND idp_sub = $2";
+	struct pgdb_params p = {0};
+
+	memset(out, 0, sizeof(*out));
+	pgdb_text(&p, idp);
+	pgdb_text(&p, sub);
+	return pgdb_one(st, sql, &p, user_row, out);
+}
+
+int
+pgsql_user_set_idp_claims(struct store *st, int64_t id, const char *email, const char *groups)
+{
+	static const char sql[] = "UPDATE users SET email = $1, idp_groups = $2 WHERE id = $3";
+	struct pgdb_params p = {0};
+
+	pgdb_text(&p, email);
+	pgdb_text(&p, groups);
+	pgdb_int(&p, id);
+	return pgdb_exec_found(st, sql, &p);
 }
