@@ -9,12 +9,14 @@
 #define USER_COLS \
 	"id, name, password_hash, disabled, created_at, idp, idp_sub, email, idp_groups"
 
-int
-pgsql_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
-    int64_t *id)
+/* Every user is added here: a local one with a password hash, a federated one with
+ * STORE_NO_PASSWORD and its (idp, sub). */
+static int
+user_insert(struct store *st, const char *name, const char *password_hash, int64_t now,
+    const char *idp, const char *sub, int64_t *id)
 {
-	static const char sql[] =
-	    "INSERT INTO users(name, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id";
+	static const char sql[] = "INSERT INTO users(name, password_hash, created_at, idp, idp_sub) "
+				  "VALUES ($1, $2, $3, $4, $5) RETURNING id";
 	struct pgdb_params p = {0};
 	int64_t new_id = 0;
 	int rc;
@@ -24,10 +26,19 @@ pgsql_user_add(struct store *st, const char *name, const char *password_hash, in
 	pgdb_text(&p, name);
 	pgdb_text(&p, password_hash);
 	pgdb_int(&p, now);
+	pgdb_text(&p, idp);
+	pgdb_text(&p, sub);
 	rc = pgdb_one(st, sql, &p, pgdb_row_int64, &new_id);
 	if (rc == STORE_OK && id != NULL)
 		*id = new_id;
 	return rc;
+}
+
+int
+pgsql_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
+    int64_t *id)
+{
+	return user_insert(st, name, password_hash, now, NULL, NULL, id);
 }
 
 static int
@@ -129,22 +140,7 @@ int
 pgsql_user_add_federated(struct store *st, const char *name, const char *idp, const char *sub,
     int64_t now, int64_t *id)
 {
-	static const char sql[] = "INSERT INTO users(name, password_hash, created_at, idp, idp_sub) "
-				  "VALUES ($1, '" STORE_NO_PASSWORD "', $2, $3, $4) RETURNING id";
-	struct pgdb_params p = {0};
-	int64_t new_id = 0;
-	int rc;
-
-	if (id != NULL)
-		*id = 0;
-	pgdb_text(&p, name);
-	pgdb_int(&p, now);
-	pgdb_text(&p, idp);
-	pgdb_text(&p, sub);
-	rc = pgdb_one(st, sql, &p, pgdb_row_int64, &new_id);
-	if (rc == STORE_OK && id != NULL)
-		*id = new_id;
-	return rc;
+	return user_insert(st, name, STORE_NO_PASSWORD, now, idp, sub, id);
 }
 
 int

@@ -11,12 +11,14 @@
 	"id, name, password_hash, disabled, created_at, idp, idp_sub, email, idp_groups"
 
 
-int
-sqlite_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
-    int64_t *id)
+/* Every user is added here: a local one with a password hash, a federated one with
+ * STORE_NO_PASSWORD and its (idp, sub). */
+static int
+user_insert(struct store *st, const char *name, const char *password_hash, int64_t now,
+    const char *idp, const char *sub, int64_t *id)
 {
 	static const char sql[] =
-	    "INSERT INTO users(name, password_hash, created_at) VALUES (?, ?, ?)";
+	    "INSERT INTO users(name, password_hash, created_at, idp, idp_sub) VALUES (?, ?, ?, ?, ?)";
 	sqlite3_stmt *s = db_stmt(st, sql);
 	int rc;
 
@@ -27,10 +29,19 @@ sqlite_user_add(struct store *st, const char *name, const char *password_hash, i
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, password_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, now);
+	db_bind_text(s, 4, idp);
+	db_bind_text(s, 5, sub);
 	rc = db_exec_stmt(s);
 	if (rc == STORE_OK && id != NULL)
 		*id = sqlite3_last_insert_rowid(db_handle(st));
 	return rc;
+}
+
+int
+sqlite_user_add(struct store *st, const char *name, const char *password_hash, int64_t now,
+    int64_t *id)
+{
+	return user_insert(st, name, password_hash, now, NULL, NULL, id);
 }
 
 static int
@@ -146,23 +157,7 @@ int
 sqlite_user_add_federated(struct store *st, const char *name, const char *idp, const char *sub,
     int64_t now, int64_t *id)
 {
-	static const char sql[] = "INSERT INTO users(name, password_hash, created_at, idp, idp_sub) "
-				  "VALUES (?, '" STORE_NO_PASSWORD "', ?, ?, ?)";
-	sqlite3_stmt *s = db_stmt(st, sql);
-	int rc;
-
-	if (id != NULL)
-		*id = 0;
-	if (s == NULL)
-		return STORE_ERROR;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_text(s, 3, idp, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, sub, -1, SQLITE_STATIC);
-	rc = db_exec_stmt(s);
-	if (rc == STORE_OK && id != NULL)
-		*id = sqlite3_last_insert_rowid(db_handle(st));
-	return rc;
+	return user_insert(st, name, STORE_NO_PASSWORD, now, idp, sub, id);
 }
 
 int
