@@ -1,4 +1,5 @@
-/* Upstream OpenID Connect identity providers: registration rules and sealed secrets. */
+/* Upstream OpenID Connect identity providers: registration rules, sealed secrets, and the
+ * checks every ID token passes. */
 #include "config.h"
 
 #include "oauth/upstream.h"
@@ -8,6 +9,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+
+#include "jose/jwk.h"
+#include "jose/jws.h"
 
 /* What a sealed client secret is bound to: the provider's name, after this prefix. */
 #define SECRET_AAD_PREFIX "mcp-authd upstream client secret v1:"
@@ -164,4 +168,210 @@ out:
 	}
 	free(all.v);
 	return rc;
+}
+
+/* ---- ID tokens ---- */
+
+const char *
+upstream_refusal_name(enum upstream_refusal r)
+{
+	switch (r) {
+	case UPSTREAM_OK:
+		return "ok";
+	case UPSTREAM_MALFORMED:
+		return "malformed";
+	case UPSTREAM_ALG:
+		return "alg";
+	case UPSTREAM_UNKNOWN_KID:
+		return "unknown_kid";
+	case UPSTREAM_SIGNATURE:
+		return "signature";
+	case UPSTREAM_ISSUER:
+		return "iss";
+	case UPSTREAM_AUDIENCE:
+		return "aud";
+	case UPSTREAM_EXPIRED:
+		return "exp";
+	case UPSTREAM_IAT:
+		return "iat";
+	case UPSTREAM_NONCE:
+		return "nonce";
+	case UPSTREAM_SUBJECT:
+		return "sub";
+	}
+	return "?";
+}
+
+static enum upstream_refusal
+refuse(enum upstream_refusal r, char *err, size_t errlen, const char *why)
+{
+	snprintf(err, errlen, "%s", why);
+	return r;
+}
+
+/* The JWKS key for a token header: by kid, or the only key that fits when there is no
+ * kid. Keys meant for encryption, or pinned to another algorithm, never fit. */
+static enum upstream_refusal
+jwks_pick(const json_t *jwks, const char *kid, enum jws_alg alg, EVP_PKEY **key, char *err,
+    size_t errlen)
+{
+	const json_t *keys = json_object_get(jwks, "keys"), *k;
+	EVP_PKEY *found = NULL, *candidate;
+	size_t i;
+	int matches = 0;
+
+	*key = NULL;
+	if (!json_is_array(keys))
+		return refuse(UPSTREAM_UNKNOWN_KID, err, errlen, "the provider's JWKS has no keys");
+	json_array_foreach(keys, i, k) {
+		const char *use = json_string_value(json_object_get(k, "use"));
+		const char *kalg = json_string_value(json_object_get(k, "alg"));
+		const char *kkid = json_string_value(json_object_get(k, "kid"));
+
+		if (kid != NULL && (kkid == NULL || strcmp(kid, kkid) != 0))
+			continue;
+		if ((use != NULL && strcmp(use, "sig") != 0) ||
+		    (kalg != NULL && strcmp(kalg, jws_alg_name(alg)) != 0))
+			continue;
+		if (jwk_from_json(k, 0, &candidate) != 0)
+			continue;
+		if (jwk_alg_of_key(candidate) != alg) {
+			EVP_PKEY_free(candidate);
+			continue;
+		}
+		matches++;
+		EVP_PKEY_free(found);
+		found = candidate;
+	}
+	if (found == NULL)
+		return refuse(UPSTREAM_UNKNOWN_KID, err, errlen,
+		    "no key of the provider's JWKS fits the ID token's kid and alg");
+	if (kid == NULL && matches > 1) {
+		EVP_PKEY_free(found);
+		return refuse(UPSTREAM_UNKNOWN_KID, err, errlen,
+		    "the ID token names no kid and the provider's JWKS has several keys");
+	}
+	*key = found;
+	return UPSTREAM_OK;
+}
+
+/* A NumericDate claim as whole seconds; -1 when missing or not a number. */
+static int
+numeric_date(const json_t *claims, const char *name, int64_t *out)
+{
+	const json_t *v = json_object_get(claims, name);
+
+	if (json_is_integer(v))
+		*out = (int64_t)json_integer_value(v);
+	else if (json_is_real(v) && json_real_value(v) > 0 && json_real_value(v) < 1e12)
+		*out = (int64_t)json_real_value(v);
+	else
+		return -1;
+	return 0;
+}
+
+static enum upstream_refusal
+audience_check(const json_t *claims, const char *client_id, char *err, size_t errlen)
+{
+	const json_t *aud = json_object_get(claims, "aud"), *a;
+	const char *azp = json_string_value(json_object_get(claims, "azp"));
+	int found = 0;
+	size_t i, n = 0;
+
+	if (json_is_string(aud)) {
+		found = strcmp(json_string_value(aud), client_id) == 0;
+		n = 1;
+	} else if (json_is_array(aud)) {
+		json_array_foreach(aud, i, a) {
+			if (!json_is_string(a))
+				return refuse(UPSTREAM_AUDIENCE, err, errlen, "aud holds a non-string");
+			if (strcmp(json_string_value(a), client_id) == 0)
+				found = 1;
+			n++;
+		}
+	}
+	if (!found)
+		return refuse(UPSTREAM_AUDIENCE, err, errlen, "the ID token is not for this client (aud)");
+	if (json_object_get(claims, "azp") != NULL && (azp == NULL || strcmp(azp, client_id) != 0))
+		return refuse(UPSTREAM_AUDIENCE, err, errlen,
+		    "the ID token was issued to another party (azp)");
+	if (n > 1 && azp == NULL)
+		return refuse(UPSTREAM_AUDIENCE, err, errlen,
+		    "the ID token has several audiences and no azp");
+	return UPSTREAM_OK;
+}
+
+static enum upstream_refusal
+claims_check(const json_t *claims, const struct upstream_expect *e, char *err, size_t errlen)
+{
+	const char *iss = json_string_value(json_object_get(claims, "iss"));
+	const char *nonce = json_string_value(json_object_get(claims, "nonce"));
+	const char *sub = json_string_value(json_object_get(claims, "sub"));
+	enum upstream_refusal r;
+	int64_t exp, iat;
+
+	if (iss == NULL || strcmp(iss, e->issuer) != 0)
+		return refuse(UPSTREAM_ISSUER, err, errlen, "the ID token's iss is not the provider's");
+	if ((r = audience_check(claims, e->client_id, err, errlen)) != UPSTREAM_OK)
+		return r;
+	if (numeric_date(claims, "exp", &exp) != 0)
+		return refuse(UPSTREAM_EXPIRED, err, errlen, "the ID token has no exp");
+	if (exp + e->skew <= e->now)
+		return refuse(UPSTREAM_EXPIRED, err, errlen, "the ID token has expired");
+	if (numeric_date(claims, "iat", &iat) != 0)
+		return refuse(UPSTREAM_IAT, err, errlen, "the ID token has no iat");
+	if (iat > e->now + e->skew)
+		return refuse(UPSTREAM_IAT, err, errlen, "the ID token was issued in the future");
+	if (iat + e->max_age + e->skew < e->now)
+		return refuse(UPSTREAM_IAT, err, errlen, "the ID token was issued too long ago");
+	if (nonce == NULL || e->nonce == NULL || strcmp(nonce, e->nonce) != 0)
+		return refuse(UPSTREAM_NONCE, err, errlen,
+		    "the ID token's nonce is not the one this login sent");
+	if (sub == NULL || sub[0] == '\0' || strlen(sub) > 255)
+		return refuse(UPSTREAM_SUBJECT, err, errlen, "the ID token has no usable sub");
+	return UPSTREAM_OK;
+}
+
+enum upstream_refusal
+upstream_id_token_check(const char *token, const json_t *jwks, const struct upstream_expect *e,
+    json_t **claims, char *err, size_t errlen)
+{
+	struct jws jws;
+	enum upstream_refusal r;
+	enum jws_alg alg;
+	EVP_PKEY *key = NULL;
+	json_t *payload = NULL;
+
+	*claims = NULL;
+	memset(&jws, 0, sizeof(jws));
+	if (token == NULL || jws_parse(token, strlen(token), &jws) != 0)
+		return refuse(UPSTREAM_MALFORMED, err, errlen, "the ID token is not a compact JWS");
+	/* The allow-list: an algorithm this server verifies with an asymmetric key. "none"
+	 * and HMAC (whose "secret" an attacker would take from the public JWKS) never. */
+	if ((alg = jws_alg_parse(jws.alg)) == JWS_ALG_NONE) {
+		snprintf(err, errlen, "the ID token's alg %.20s is not accepted (RS256, ES256, EdDSA)",
+		    jws.alg);
+		r = UPSTREAM_ALG;
+		goto out;
+	}
+	if ((r = jwks_pick(jwks, jws.kid, alg, &key, err, errlen)) != UPSTREAM_OK)
+		goto out;
+	if (jws_verify(&jws, key) != 0) {
+		r = refuse(UPSTREAM_SIGNATURE, err, errlen, "the ID token's signature does not verify");
+		goto out;
+	}
+	if ((payload = json_loadb((const char *)jws.payload, jws.payload_len, JSON_REJECT_DUPLICATES,
+		 NULL)) == NULL || !json_is_object(payload)) {
+		r = refuse(UPSTREAM_MALFORMED, err, errlen, "the ID token's payload is not a JSON object");
+		goto out;
+	}
+	if ((r = claims_check(payload, e, err, errlen)) != UPSTREAM_OK)
+		goto out;
+	*claims = payload;
+	payload = NULL;
+out:
+	json_decref(payload);
+	EVP_PKEY_free(key);
+	jws_clear(&jws);
+	return r;
 }

@@ -4,6 +4,9 @@
 #define MCP_OAUTH_UPSTREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
 
 #include "jose/seal.h"
 #include "store/store.h"
@@ -32,5 +35,45 @@ int upstream_secret_open(const struct master_key *mk, const char *name,
  * (keys rewrap). *count: how many. */
 int upstream_secret_rewrap_within(struct store *st, const struct master_key *old_mk,
     const struct master_key *new_mk, int *count);
+
+/* ---- ID tokens (OpenID Connect Core 1.0 §3.1.3.7) ---- */
+
+/* What an ID token from the provider must say. */
+struct upstream_expect {
+	const char *issuer;      /* iss, exactly (the discovery document's issuer) */
+	const char *client_id;   /* in aud; azp when present (and required with several aud) */
+	const char *nonce;       /* the nonce sent with this login */
+	int64_t now;
+	int64_t skew;            /* seconds of clock difference tolerated (exp, iat) */
+	int64_t max_age;         /* iat at most this old */
+};
+
+/* Why an ID token was refused. UPSTREAM_UNKNOWN_KID is the one the caller answers by
+ * fetching the provider's JWKS again (keys rotate) before giving up. */
+enum upstream_refusal {
+	UPSTREAM_OK = 0,
+	UPSTREAM_MALFORMED,
+	UPSTREAM_ALG,
+	UPSTREAM_UNKNOWN_KID,
+	UPSTREAM_SIGNATURE,
+	UPSTREAM_ISSUER,
+	UPSTREAM_AUDIENCE,
+	UPSTREAM_EXPIRED,
+	UPSTREAM_IAT,
+	UPSTREAM_NONCE,
+	UPSTREAM_SUBJECT,
+};
+
+/* Short name of a refusal for audit records ("nonce", "signature"...). */
+const char *upstream_refusal_name(enum upstream_refusal r);
+
+/* Check an ID token against the provider's JWKS document ({"keys":[...]}) and what it
+ * must say. The signature first, with a key of the JWKS chosen by kid (or the only key
+ * that fits when the token names none) whose algorithm is the header's: RS256, ES256
+ * or EdDSA only, never "none", never an HMAC. Then iss, aud/azp, exp and iat within
+ * skew, nonce, and a sub. On UPSTREAM_OK *claims is a new reference to the payload;
+ * otherwise err says why in one line. */
+enum upstream_refusal upstream_id_token_check(const char *token, const json_t *jwks,
+    const struct upstream_expect *e, json_t **claims, char *err, size_t errlen);
 
 #endif

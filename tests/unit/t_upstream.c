@@ -6,9 +6,16 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 
+#include "jose/b64url.h"
+#include "jose/jwk.h"
+#include "jose/jws.h"
 #include "oauth/upstream.h"
 #include "tap.h"
+
+#define NOW 1800000000
+#define IDP "https://idp.example/tenant"
 
 static void
 names(void)
@@ -54,6 +61,8 @@ secrets(void)
 	ok(upstream_secret_open(&mk, "corp", blob, 10, &secret) != 0, "a cut blob: refused");
 	ok(upstream_secret_seal(&mk, "corp", "s3cr3t value", &other, &olen) == 0 && olen == len &&
 	    memcmp(blob, other, len) != 0, "sealing twice gives two blobs (a fresh nonce)");
+	free(other);
+	other = NULL;
 	ok(upstream_secret_seal(&mk, "corp", "", &other, &olen) != 0 || (free(other), 0),
 	    "an empty secret is not sealed");
 	free(blob);
@@ -114,11 +123,242 @@ rewrap(void)
 	master_key_wipe(&mk2);
 }
 
+
+/* ---- ID tokens ---- */
+
+static EVP_PKEY *rsa, *ec, *ed, *rogue;
+
+static char *
+mint(EVP_PKEY *key, const char *kid, const char *payload)
+{
+	char *out = NULL;
+
+	if (jws_sign_new(key, kid, "JWT", payload, strlen(payload), &out) != 0)
+		return NULL;
+	return out;
+}
+
+/* Claims of a good ID token, with one member replaced or dropped ("name": null). */
+static char *
+claims_with(const char *member, json_t *value)
+{
+	json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss", IDP, "sub", "00u1",
+	    "aud", "authd", "exp", (json_int_t)NOW + 300, "iat", (json_int_t)NOW - 5, "nonce",
+	    "n-0S6_WzA2Mj", "email", "carol@corp.example");
+	char *text;
+
+	if (member != NULL) {
+		if (value == NULL)
+			json_object_del(c, member);
+		else
+			json_object_set_new(c, member, value);
+	}
+	text = json_dumps(c, JSON_COMPACT);
+	json_decref(c);
+	return text;
+}
+
+static json_t *
+jwks_of(EVP_PKEY *a, const char *kid_a, EVP_PKEY *b, const char *kid_b, const char *use_b)
+{
+	json_t *keys = json_array(), *k;
+
+	if (a != NULL && jwk_public_to_json(a, &k) == 0) {
+		if (kid_a != NULL)
+			json_object_set_new(k, "kid", json_string(kid_a));
+		json_array_append_new(keys, k);
+	}
+	if (b != NULL && jwk_public_to_json(b, &k) == 0) {
+		if (kid_b != NULL)
+			json_object_set_new(k, "kid", json_string(kid_b));
+		if (use_b != NULL)
+			json_object_set_new(k, "use", json_string(use_b));
+		json_array_append_new(keys, k);
+	}
+	return json_pack("{s:o}", "keys", keys);
+}
+
+static const struct upstream_expect expect = {
+    .issuer = IDP, .client_id = "authd", .nonce = "n-0S6_WzA2Mj", .now = NOW, .skew = 60,
+    .max_age = 600};
+
+/* The refusal for a token minted by key (kid) over payload, checked against jwks. */
+static enum upstream_refusal
+check(EVP_PKEY *key, const char *kid, char *payload, const json_t *jwks)
+{
+	char *token = mint(key, kid, payload), err[256] = "";
+	json_t *claims = NULL;
+	enum upstream_refusal r;
+
+	r = upstream_id_token_check(token, jwks, &expect, &claims, err, sizeof(err));
+	if (r != UPSTREAM_OK && err[0] == '\0')
+		r = (enum upstream_refusal)-1; /* a refusal must say why */
+	if ((r == UPSTREAM_OK) != (claims != NULL))
+		r = (enum upstream_refusal)-2; /* claims exactly on success */
+	json_decref(claims);
+	free(token);
+	free(payload);
+	return r;
+}
+
+static void
+id_tokens(void)
+{
+	json_t *jwks = jwks_of(rsa, "r1", ec, "e1", NULL), *ed_jwks = jwks_of(ed, "d1", NULL, NULL, NULL);
+	json_t *claims = NULL, *one = jwks_of(ec, NULL, NULL, NULL, NULL), *enc;
+	char err[256], *token, *hdr, *pl, *forged, sig[64];
+	unsigned char mac[32];
+	unsigned int maclen = 0;
+	char *pub;
+
+	is_int(check(rsa, "r1", claims_with(NULL, NULL), jwks), UPSTREAM_OK, "RS256: accepted");
+	is_int(check(ec, "e1", claims_with(NULL, NULL), jwks), UPSTREAM_OK, "ES256: accepted");
+	is_int(check(ed, "d1", claims_with(NULL, NULL), ed_jwks), UPSTREAM_OK, "EdDSA: accepted");
+	pl = claims_with(NULL, NULL);
+	token = mint(rsa, "r1", pl);
+	free(pl);
+	ok(upstream_id_token_check(token, jwks, &expect, &claims, err, sizeof(err)) == UPSTREAM_OK &&
+	    strcmp(json_string_value(json_object_get(claims, "sub")), "00u1") == 0 &&
+	    strcmp(json_string_value(json_object_get(claims, "email")), "carol@corp.example") == 0,
+	    "the claims come back");
+	json_decref(claims);
+	/* Tampering: a payload swapped under the same signature. */
+	pl = claims_with("sub", json_string("admin"));
+	hdr = b64url_encode_new(pl, strlen(pl));
+	forged = malloc(strlen(token) + strlen(hdr) + 2);
+	sprintf(forged, "%.*s.%s%s", (int)(strchr(token, '.') - token), token, hdr,
+	    strrchr(token, '.'));
+	is_int(upstream_id_token_check(forged, jwks, &expect, &claims, err, sizeof(err)),
+	    UPSTREAM_SIGNATURE, "a payload swapped under the signature: signature");
+	free(forged);
+	free(hdr);
+	free(pl);
+	free(token);
+
+	/* Algorithms. */
+	pl = claims_with(NULL, NULL);
+	hdr = b64url_encode_new("{\"alg\":\"none\",\"kid\":\"r1\"}", 25);
+	token = b64url_encode_new(pl, strlen(pl));
+	forged = malloc(strlen(hdr) + strlen(token) + 8);
+	sprintf(forged, "%s.%s.AAAA", hdr, token);
+	is_int(upstream_id_token_check(forged, jwks, &expect, &claims, err, sizeof(err)), UPSTREAM_ALG,
+	    "alg none: refused");
+	ok(strstr(err, "alg none") != NULL, "saying which alg (%s)", err);
+	free(hdr);
+	/* HS256 keyed with the provider's public key, the classic confusion. */
+	if (jwk_public_to_json(rsa, &enc) == 0) {
+		json_object_set_new(enc, "kid", json_string("r1"));
+		pub = json_dumps(enc, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(enc);
+	} else
+		pub = strdup("x");
+	hdr = b64url_encode_new("{\"alg\":\"HS256\",\"kid\":\"r1\"}", 26);
+	sprintf(forged, "%s.%s", hdr, token);
+	HMAC(EVP_sha256(), pub, (int)strlen(pub), (unsigned char *)forged, strlen(forged), mac,
+	    &maclen);
+	b64url_encode(mac, maclen, sig);
+	free(forged);
+	forged = malloc(strlen(hdr) + strlen(token) + strlen(sig) + 3);
+	sprintf(forged, "%s.%s.%s", hdr, token, sig);
+	is_int(upstream_id_token_check(forged, jwks, &expect, &claims, err, sizeof(err)), UPSTREAM_ALG,
+	    "HS256 signed with the public key: refused");
+	free(forged);
+	free(hdr);
+	free(token);
+	free(pl);
+	free(pub);
+
+	/* Keys. */
+	is_int(check(rsa, "r9", claims_with(NULL, NULL), jwks), UPSTREAM_UNKNOWN_KID,
+	    "an unknown kid: unknown_kid (the caller refetches the JWKS)");
+	is_int(check(rogue, "r1", claims_with(NULL, NULL), jwks), UPSTREAM_SIGNATURE,
+	    "another key under a known kid: signature");
+	is_int(check(ec, "r1", claims_with(NULL, NULL), jwks), UPSTREAM_UNKNOWN_KID,
+	    "an ES256 token naming the RSA key's kid: no key fits");
+	is_int(check(ec, NULL, claims_with(NULL, NULL), one), UPSTREAM_OK,
+	    "no kid, one key that fits: accepted");
+	is_int(check(rsa, NULL, claims_with(NULL, NULL), jwks), UPSTREAM_OK,
+	    "no kid, one key of the token's alg among others: accepted");
+	enc = jwks_of(ec, "e1", ec, "e2", NULL);
+	is_int(check(ec, NULL, claims_with(NULL, NULL), enc), UPSTREAM_UNKNOWN_KID,
+	    "no kid and two keys that fit: refused, not guessed");
+	json_decref(enc);
+	enc = jwks_of(NULL, NULL, rsa, "r1", "enc");
+	is_int(check(rsa, "r1", claims_with(NULL, NULL), enc), UPSTREAM_UNKNOWN_KID,
+	    "a key published for encryption never verifies");
+	json_decref(enc);
+	enc = json_pack("{s:s}", "keys", "none");
+	is_int(check(rsa, "r1", claims_with(NULL, NULL), enc), UPSTREAM_UNKNOWN_KID,
+	    "a JWKS without a key list");
+	json_decref(enc);
+
+	/* Claims. */
+	is_int(check(rsa, "r1", claims_with("iss", json_string(IDP "/")), jwks), UPSTREAM_ISSUER,
+	    "iss with a trailing slash: iss (exact match)");
+	is_int(check(rsa, "r1", claims_with("iss", NULL), jwks), UPSTREAM_ISSUER, "no iss: iss");
+	is_int(check(rsa, "r1", claims_with("aud", json_string("someone-else")), jwks),
+	    UPSTREAM_AUDIENCE, "aud of another client: aud");
+	is_int(check(rsa, "r1", claims_with("aud", json_pack("[s,s]", "other", "authd")), jwks),
+	    UPSTREAM_AUDIENCE, "several audiences and no azp: aud");
+	pl = claims_with("aud", json_pack("[s,s]", "other", "authd"));
+	{
+		json_t *c = json_loads(pl, 0, NULL);
+
+		json_object_set_new(c, "azp", json_string("authd"));
+		free(pl);
+		pl = json_dumps(c, JSON_COMPACT);
+		json_decref(c);
+	}
+	is_int(check(rsa, "r1", pl, jwks), UPSTREAM_OK, "several audiences with azp = this client: accepted");
+	is_int(check(rsa, "r1", claims_with("azp", json_string("other")), jwks), UPSTREAM_AUDIENCE,
+	    "azp of another party: aud");
+	is_int(check(rsa, "r1", claims_with("exp", json_integer(NOW - 61)), jwks), UPSTREAM_EXPIRED,
+	    "expired beyond the skew: exp");
+	is_int(check(rsa, "r1", claims_with("exp", json_integer(NOW - 30)), jwks), UPSTREAM_OK,
+	    "expired within the skew: accepted");
+	is_int(check(rsa, "r1", claims_with("exp", json_string("tomorrow")), jwks), UPSTREAM_EXPIRED,
+	    "exp not a number: exp");
+	is_int(check(rsa, "r1", claims_with("iat", json_integer(NOW + 120)), jwks), UPSTREAM_IAT,
+	    "issued in the future: iat");
+	is_int(check(rsa, "r1", claims_with("iat", json_integer(NOW - 3600)), jwks), UPSTREAM_IAT,
+	    "issued an hour ago: iat");
+	is_int(check(rsa, "r1", claims_with("nonce", json_string("replayed")), jwks), UPSTREAM_NONCE,
+	    "another nonce: nonce");
+	is_int(check(rsa, "r1", claims_with("nonce", NULL), jwks), UPSTREAM_NONCE, "no nonce: nonce");
+	is_int(check(rsa, "r1", claims_with("sub", NULL), jwks), UPSTREAM_SUBJECT, "no sub: sub");
+	is_int(check(rsa, "r1", claims_with("sub", json_string("")), jwks), UPSTREAM_SUBJECT,
+	    "an empty sub: sub");
+	is_int(check(rsa, "r1", claims_with("sub", json_integer(7)), jwks), UPSTREAM_SUBJECT,
+	    "a numeric sub: sub");
+	is_int(check(rsa, "r1", strdup("[1,2]"), jwks), UPSTREAM_MALFORMED,
+	    "a payload that is not an object: malformed");
+	is_int(check(rsa, "r1", strdup("{\"sub\":\"a\",\"sub\":\"b\"}"), jwks), UPSTREAM_MALFORMED,
+	    "duplicate claims: malformed");
+	is_int(upstream_id_token_check("not.a.jwt", jwks, &expect, &claims, err, sizeof(err)),
+	    UPSTREAM_MALFORMED, "garbage: malformed");
+	is_int(upstream_id_token_check(NULL, jwks, &expect, &claims, err, sizeof(err)),
+	    UPSTREAM_MALFORMED, "no token: malformed");
+	is_str(upstream_refusal_name(UPSTREAM_NONCE), "nonce", "refusals have audit names");
+	json_decref(jwks);
+	json_decref(ed_jwks);
+	json_decref(one);
+}
+
 int
 main(void)
 {
 	names();
 	secrets();
 	rewrap();
+	if (jwk_generate(JWS_ALG_RS256, &rsa) != 0 || jwk_generate(JWS_ALG_ES256, &ec) != 0 ||
+	    jwk_generate(JWS_ALG_EDDSA, &ed) != 0 || jwk_generate(JWS_ALG_RS256, &rogue) != 0) {
+		printf("Bail out! cannot generate keys\n");
+		return 1;
+	}
+	id_tokens();
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(ed);
+	EVP_PKEY_free(rogue);
 	return tap_done();
 }
