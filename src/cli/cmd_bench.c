@@ -82,6 +82,7 @@ cmd_bench_seed(struct cli *c, int argc, char **argv)
 	env.now = cli_now();
 	env.access_ttl = c->cfg.access_token_ttl;
 	env.refresh_ttl = c->cfg.refresh_token_ttl;
+	env.idp_session_ttl = c->cfg.idp_session_ttl;
 	if ((codes_file && (cf = fopen(codes_file, "w")) == NULL) ||
 	    (refresh_file && (rf = fopen(refresh_file, "w")) == NULL)) {
 		rc = cli_fail("cannot write the output files");

@@ -115,12 +115,15 @@ pick_resource(const struct grant_env *env, const char *granted, const char *requ
 
 /* The access token and, with family_id, a new refresh token in that family (stored
  * now; the access token's signature then waits for the commit: see mint_deferred).
- * max_ttl (0: none) caps the lifetime; act is the actor chain or NULL. */
+ * max_ttl (0: none) caps the lifetime; act is the actor chain or NULL; the refresh token
+ * lives refresh_ttl, or until family_until when that comes first (0: no bound). */
 static int
 issue_token(const struct grant_env *env, const char *client_id, const char *sub,
     int64_t auth_time, const struct store_resource *r, const char *scope, const json_t *act,
-    int64_t max_ttl, const char *family_id, const char *family_scope, struct token_response *out)
+    int64_t max_ttl, const char *family_id, const char *family_scope, int64_t family_until,
+    struct token_response *out)
 {
+	int64_t refresh_until = env->now + env->refresh_ttl;
 	struct access_claims *c = &out->claims;
 	unsigned char hash[SECRET_HASH_LEN];
 	int64_t ttl = r->ttl > 0 ? r->ttl : env->access_ttl;
@@ -152,8 +155,10 @@ issue_token(const struct grant_env *env, const char *client_id, const char *sub,
 	if ((out->refresh_token = secret_random_new(32)) == NULL)
 		return refuse(out, OAUTH_SERVER_ERROR, "no randomness");
 	secret_hash(out->refresh_token, hash);
+	if (family_until > 0 && family_until < refresh_until)
+		refresh_until = family_until;
 	if ((src = store_refresh_add(env->st, hash, family_id, family_scope, env->now,
-		 env->now + env->refresh_ttl, out->jti, c->exp)) != STORE_OK)
+		 refresh_until, out->jti, c->exp)) != STORE_OK)
 		return refuse_db(out, src);
 	out->deferred = 1;
 	return 0;
@@ -176,10 +181,21 @@ mint_deferred(const struct grant_env *env, struct token_response *out, int rc)
 static int
 issue(const struct grant_env *env, const char *client_id, const char *sub, int64_t auth_time,
     const struct store_resource *r, const char *scope, const char *family_id,
-    const char *family_scope, struct token_response *out)
+    const char *family_scope, int64_t family_until, struct token_response *out)
 {
 	return issue_token(env, client_id, sub, auth_time, r, scope, NULL, 0, family_id,
-	    family_scope, out);
+	    family_scope, family_until, out);
+}
+
+/* When a federated user's refresh family ends: idp_session_ttl after the upstream sign-in,
+ * so that someone the enterprise removes loses access within that bound. 0 for a local
+ * user (the family lives as long as its refresh tokens keep rotating). */
+static int64_t
+family_until(const struct grant_env *env, const char *user_idp, int64_t auth_time)
+{
+	if (user_idp == NULL || env->idp_session_ttl <= 0)
+		return 0;
+	return auth_time + env->idp_session_ttl;
 }
 
 int
@@ -379,6 +395,8 @@ code_attempt(const struct grant_env *env, const struct store_client *client,
 	fam.auth_time = c.auth_time;
 	fam.created_at = env->now;
 	fam.expires_at = env->now + env->refresh_ttl;
+	if (family_until(env, user.idp, c.auth_time) > 0)
+		fam.expires_at = family_until(env, user.idp, c.auth_time);
 	if ((scope = registry_scope_for(&r, c.scope)) == NULL) {
 		rc = abandon(env, out, STORE_OK);
 		goto out;
@@ -388,7 +406,7 @@ code_attempt(const struct grant_env *env, const struct store_client *client,
 		goto out;
 	}
 	if (issue(env, client->client_id, user.name, c.auth_time, &r, scope, family_id, c.scope,
-		out) != 0) {
+		family_until(env, user.idp, c.auth_time), out) != 0) {
 		rc = abandon(env, out, STORE_OK);
 		goto out;
 	}
@@ -442,6 +460,9 @@ refresh_attempt(const struct grant_env *env, const struct store_client *client,
 		reason = "the refresh token was issued to another client";
 	else if (rt.family.revoked_at != 0)
 		reason = "refresh token revoked";
+	else if (family_until(env, rt.family.user_idp, rt.family.auth_time) > 0 &&
+	    family_until(env, rt.family.user_idp, rt.family.auth_time) <= env->now)
+		reason = "the sign-in at the identity provider has expired: sign in again";
 	else if (rt.expires_at <= env->now)
 		reason = "refresh token expired";
 	else if (rt.family.user_disabled)
@@ -471,7 +492,8 @@ refresh_attempt(const struct grant_env *env, const struct store_client *client,
 	}
 	if ((token_scope = registry_scope_for(&r, scope ? scope : rt.family.scope)) == NULL ||
 	    issue(env, client->client_id, rt.family.user_name, rt.family.auth_time, &r, token_scope,
-		rt.family_id, rt.family.scope, out) != 0) {
+		rt.family_id, rt.family.scope,
+		family_until(env, rt.family.user_idp, rt.family.auth_time), out) != 0) {
 		rc = abandon(env, out, STORE_OK);
 		goto out;
 	}
@@ -535,7 +557,7 @@ grant_client_credentials(const struct grant_env *env, const struct store_client 
 	}
 	granted = scope != NULL ? scope : registry_default_scopes(&r);
 	if (issue_token(env, client->client_id, client->client_id, 0, &r, granted, NULL, 0, NULL,
-		NULL, out) != 0)
+		NULL, 0, out) != 0)
 		goto out;
 	audit_record(env, 1, "token.issued", "ok",
 	    resource == NULL ? "client_credentials (default resource)" : "client_credentials",
@@ -639,7 +661,7 @@ grant_token_exchange(const struct grant_env *env, const struct store_client *cli
 	remaining = json_integer_value(json_object_get(claims, "exp")) - env->now;
 	if (issue_token(env, client->client_id, sub,
 		json_integer_value(json_object_get(claims, "auth_time")), &b,
-		x->scope ? x->scope : allowed_b, act, remaining, NULL, NULL, out) != 0)
+		x->scope ? x->scope : allowed_b, act, remaining, NULL, NULL, 0, out) != 0)
 		goto out;
 	act_text = json_dumps(act, JSON_COMPACT);
 	snprintf(detail, sizeof(detail), "subject jti %s, aud %s",

@@ -22,6 +22,8 @@ struct grant_env {
 	int64_t now;
 	int64_t access_ttl;      /* default access token lifetime */
 	int64_t refresh_ttl;
+	int64_t idp_session_ttl; /* a federated user's refresh family ends this long after the
+				  * upstream sign-in (0: no bound) */
 	int auto_register;       /* dev: unknown well-formed resources are registered */
 	const char *remote_addr;
 	struct audit_sink *audit;

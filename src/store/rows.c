@@ -113,6 +113,7 @@ store_family_clear(struct store_family *f)
 	free(f->user_name);
 	free(f->resources);
 	free(f->scope);
+	free(f->user_idp);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -339,6 +339,7 @@ struct store_family {
 	int64_t user_id;
 	char *user_name;         /* joined */
 	int user_disabled;       /* joined */
+	char *user_idp;          /* joined: the user's identity provider, NULL for a local user */
 	char *resources;
 	char *scope;
 	int64_t auth_time;

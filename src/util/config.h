@@ -32,6 +32,7 @@ struct config {
 	char *trusted_proxies;
 	char *synchronous;
 	int64_t session_ttl;
+	int64_t idp_session_ttl;    /* how long an upstream sign-in lets refresh tokens live */
 	int64_t consent_ttl;
 	int64_t cimd_allow_private;
 	char *cimd_allowed_domains;

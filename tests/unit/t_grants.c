@@ -18,7 +18,7 @@
 static struct store *st;
 static struct keyset *ks;
 static struct store_client app, other;
-static int64_t alice;
+static int64_t alice, fed;
 
 static void
 env_at(struct grant_env *env, int64_t now)
@@ -30,6 +30,7 @@ env_at(struct grant_env *env, int64_t now)
 	env->now = now;
 	env->access_ttl = 600;
 	env->refresh_ttl = 100;
+	env->idp_session_ttl = 250;
 	env->remote_addr = "127.0.0.1";
 }
 
@@ -94,6 +95,7 @@ setup(void)
 	r.scopes = MUT("cal");
 	store_resource_add(st, &r, NULL);
 	store_user_add(st, "alice", "$argon2id$x", 1, &alice);
+	store_user_add_federated(st, "fed", "corp", "00u1", 1, &fed);
 	memset(&app, 0, sizeof(app));
 	app.client_id = MUT("app");
 	app.name = MUT("App");
@@ -216,6 +218,51 @@ main(void)
 	is_int(t.error, OAUTH_INVALID_GRANT, "invalid_grant");
 	token_response_clear(&t);
 	free(code);
+
+	/* A federated user's refresh tokens end idp_session_ttl (250 s here) after the
+	 * upstream sign-in, however often they rotate; a local user's keep sliding. */
+	{
+		struct grant_env env;
+		char rt_fed[64], rt_local[64];
+
+		env_at(&env, 5000);
+		code = NULL;
+		grant_code_issue(&env, &app, fed, 5000, "http://127.0.0.1/cb", 1, CHALLENGE, RES,
+		    "read", &code);
+		is_int(redeem(5001, &app, code, VERIFIER, NULL, &t), 0, "federated: code redeemed");
+		snprintf(rt_fed, sizeof(rt_fed), "%s", t.refresh_token);
+		token_response_clear(&t);
+		free(code);
+		store_user_set_disabled(st, "alice", 0);
+		code = code_at(5000, RES, "read");
+		is_int(redeem(5001, &app, code, VERIFIER, NULL, &t), 0, "local: code redeemed");
+		snprintf(rt_local, sizeof(rt_local), "%s", t.refresh_token);
+		token_response_clear(&t);
+		free(code);
+		is_int(refresh(5090, rt_fed, RES, NULL, &t), 0, "federated: refreshed at +90 s");
+		snprintf(rt_fed, sizeof(rt_fed), "%s", t.refresh_token);
+		token_response_clear(&t);
+		is_int(refresh(5180, rt_fed, RES, NULL, &t), 0, "federated: refreshed at +180 s");
+		snprintf(rt_fed, sizeof(rt_fed), "%s", t.refresh_token);
+		token_response_clear(&t);
+		is_int(refresh(5249, rt_fed, RES, NULL, &t), 0,
+		    "federated: refreshed at +249 s, the last second of the sign-in");
+		snprintf(rt_fed, sizeof(rt_fed), "%s", t.refresh_token);
+		token_response_clear(&t);
+		is_int(refresh(5250, rt_fed, RES, NULL, &t), -1,
+		    "federated: refused at +250 s (idp_session_ttl), though the token itself is young");
+		is_int(t.error, OAUTH_INVALID_GRANT, "invalid_grant");
+		ok(strstr(t.error_description, "sign in again") != NULL, "saying to sign in again");
+		token_response_clear(&t);
+		is_int(refresh(5090, rt_local, RES, NULL, &t), 0, "local: refreshed at +90 s");
+		snprintf(rt_local, sizeof(rt_local), "%s", t.refresh_token);
+		token_response_clear(&t);
+		is_int(refresh(5180, rt_local, RES, NULL, &t), 0, "local: +180 s");
+		snprintf(rt_local, sizeof(rt_local), "%s", t.refresh_token);
+		token_response_clear(&t);
+		is_int(refresh(5270, rt_local, RES, NULL, &t), 0, "local: +270 s, still sliding");
+		token_response_clear(&t);
+	}
 
 	keyset_unref(ks);
 	store_close(st);

@@ -99,6 +99,7 @@ refresh_row(PGresult *res, int row, void *arg)
 	f->created_at = pgdb_col_int(res, row, 14);
 	f->expires_at = pgdb_col_int(res, row, 15);
 	f->revoked_at = pgdb_col_int(res, row, 16);
+	f->user_idp = pgdb_col_dup(res, row, 17, &oom);
 	if (oom) {
 		store_refresh_clear(r);
 		return STORE_ERROR;
@@ -115,7 +116,7 @@ pgsql_refresh_get(struct store *st, const unsigned char *hash, struct store_refr
 	static const char sql[] =
 	    "SELECT t.token_hash, t.family_id, t.scope, t.issued_at, t.expires_at, t.rotated_at, "
 	    "f.client, c.client_id, f.user_id, u.name, u.disabled, f.resources, f.scope, "
-	    "f.auth_time, f.created_at, f.expires_at, f.revoked_at "
+	    "f.auth_time, f.created_at, f.expires_at, f.revoked_at, u.idp "
 	    "FROM refresh_tokens t JOIN token_families f ON f.family_id = t.family_id "
 	    "JOIN clients c ON c.id = f.client JOIN users u ON u.id = f.user_id "
 	    "WHERE t.token_hash = $1 FOR UPDATE OF f";
@@ -136,7 +137,7 @@ taken_row(PGresult *res, int row, void *arg)
 {
 	struct taken *t = arg;
 
-	t->used_now = (int)pgdb_col_int(res, row, 17);
+	t->used_now = (int)pgdb_col_int(res, row, 18);
 	return refresh_row(res, row, t->token);
 }
 
@@ -159,7 +160,7 @@ pgsql_refresh_take(struct store *st, const unsigned char *hash, int64_t now,
 	    "RETURNING t.token_hash) "
 	    "SELECT t.token_hash, t.family_id, t.scope, t.issued_at, t.expires_at, t.rotated_at, "
 	    "f.client, c.client_id, f.user_id, u.name, u.disabled, f.resources, f.scope, "
-	    "f.auth_time, f.created_at, f.expires_at, f.revoked_at, "
+	    "f.auth_time, f.created_at, f.expires_at, f.revoked_at, u.idp, "
 	    "EXISTS (SELECT 1 FROM used) "
 	    "FROM refresh_tokens t JOIN fam f ON f.family_id = t.family_id "
 	    "JOIN clients c ON c.id = f.client JOIN users u ON u.id = f.user_id "

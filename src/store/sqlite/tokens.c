@@ -107,6 +107,7 @@ refresh_row(sqlite3_stmt *s, void *arg)
 	f->created_at = sqlite3_column_int64(s, 14);
 	f->expires_at = sqlite3_column_int64(s, 15);
 	f->revoked_at = sqlite3_column_int64(s, 16);
+	f->user_idp = db_col_dup(s, 17, &oom);
 	if (oom) {
 		store_refresh_clear(r);
 		return STORE_ERROR;
@@ -120,7 +121,7 @@ sqlite_refresh_get(struct store *st, const unsigned char *hash, struct store_ref
 	static const char sql[] =
 	    "SELECT t.token_hash, t.family_id, t.scope, t.issued_at, t.expires_at, t.rotated_at, "
 	    "f.client, c.client_id, f.user_id, u.name, u.disabled, f.resources, f.scope, "
-	    "f.auth_time, f.created_at, f.expires_at, f.revoked_at "
+	    "f.auth_time, f.created_at, f.expires_at, f.revoked_at, u.idp "
 	    "FROM refresh_tokens t JOIN token_families f ON f.family_id = t.family_id "
 	    "JOIN clients c ON c.id = f.client JOIN users u ON u.id = f.user_id "
 	    "WHERE t.token_hash = ?";
