@@ -33,3 +33,14 @@ ALTER TABLE users ADD COLUMN idp_sub TEXT;
 ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN idp_groups TEXT;
 CREATE UNIQUE INDEX users_idp_sub ON users(idp, idp_sub) WHERE idp IS NOT NULL;
+
+CREATE TABLE upstream_logins (
+	state_hash BYTEA PRIMARY KEY,
+	idp TEXT NOT NULL,
+	browser_hash BYTEA NOT NULL,
+	nonce TEXT NOT NULL,
+	code_verifier TEXT NOT NULL,
+	authorize_query TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);

@@ -42,3 +42,18 @@ ALTER TABLE users ADD COLUMN idp_sub TEXT;
 ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN idp_groups TEXT;
 CREATE UNIQUE INDEX users_idp_sub ON users(idp, idp_sub) WHERE idp IS NOT NULL;
+
+-- A sign-in in progress at a provider, from the redirect there to the callback: found by
+-- the state sent upstream (its SHA-256) and taken once. It belongs to the browser that
+-- started it (the SHA-256 of a cookie set then), carries the nonce the ID token must
+-- echo and the PKCE verifier for the upstream code, and the /authorize request to resume.
+CREATE TABLE upstream_logins (
+	state_hash BLOB PRIMARY KEY,
+	idp TEXT NOT NULL,
+	browser_hash BLOB NOT NULL,
+	nonce TEXT NOT NULL,
+	code_verifier TEXT NOT NULL,
+	authorize_query TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -98,14 +98,15 @@ cmd_purge(struct cli *c, int argc, char **argv)
 	    STORE_OK)
 		return cli_fail("purge failed: %s", store_errmsg(c->st));
 	if (c->json)
-		return cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "codes",
-		    n.codes, "refresh_families", n.refresh_families, "revoked_jtis", n.revoked_jtis,
-		    "sessions", n.sessions, "keys", n.keys, "audit", n.audit, "registration_tokens",
-		    n.registration_tokens, "consents", n.consents));
+		return cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+		    "codes", n.codes, "refresh_families", n.refresh_families, "revoked_jtis",
+		    n.revoked_jtis, "sessions", n.sessions, "keys", n.keys, "audit", n.audit,
+		    "registration_tokens", n.registration_tokens, "consents", n.consents,
+		    "upstream_logins", n.upstream_logins));
 	printf("purged: %d codes, %d refresh token families, %d revoked jtis, %d sessions, %d keys, "
-	       "%d audit records, %d registration tokens, %d consents\n",
+	       "%d audit records, %d registration tokens, %d consents, %d upstream sign-ins\n",
 	    n.codes, n.refresh_families, n.revoked_jtis, n.sessions, n.keys, n.audit,
-	    n.registration_tokens, n.consents);
+	    n.registration_tokens, n.consents, n.upstream_logins);
 	return EXIT_OK;
 }
 

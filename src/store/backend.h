@@ -57,6 +57,13 @@ struct store_cache;
 	    (st, idp, group, resource))                                                         \
 	X(idp_map_list, (struct store * st, int64_t idp, store_idp_map_fn fn, void *arg),       \
 	    (st, idp, fn, arg))                                                                 \
+	X(upstream_login_add,                                                                   \
+	    (struct store * st, const unsigned char *state_hash,                                \
+		const struct store_upstream_login *l),                                          \
+	    (st, state_hash, l))                                                                \
+	X(upstream_login_take,                                                                  \
+	    (struct store * st, const unsigned char *state_hash, struct store_upstream_login *out), \
+	    (st, state_hash, out))                                                              \
 	X(resource_list, (struct store * st, store_resource_fn fn, void *arg), (st, fn, arg))   \
 	X(resource_max_ttl, (struct store * st, int64_t *ttl), (st, ttl))                       \
 	X(edge_list, (struct store * st, store_edge_fn fn, void *arg), (st, fn, arg))           \

@@ -90,6 +90,10 @@ static const struct copy_sql tables[STORE_TABLE_COUNT] = {
 	P15, "id"),
     [STORE_T_IDP_GROUP_MAPS] = COPY_TABLE(idp_group_maps,
 	"idp, group_name, resource, scopes, created_at", P5, "idp, group_name, resource"),
+    [STORE_T_UPSTREAM_LOGINS] = COPY_TABLE(upstream_logins,
+	"state_hash, idp, browser_hash, nonce, code_verifier, authorize_query, created_at, "
+	"expires_at",
+	P8, "state_hash"),
 };
 
 const char *

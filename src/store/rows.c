@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "store/cache.h"
 
 void
@@ -191,4 +193,17 @@ store_client_copy(struct store_client *dst, const struct store_client *src, int 
 		return STORE_ERROR;
 	}
 	return STORE_OK;
+}
+
+void
+store_upstream_login_clear(struct store_upstream_login *l)
+{
+	if (l == NULL)
+		return;
+	free(l->idp);
+	free(l->nonce);
+	if (l->code_verifier != NULL)
+		OPENSSL_clear_free(l->code_verifier, strlen(l->code_verifier));
+	free(l->authorize_query);
+	memset(l, 0, sizeof(*l));
 }

@@ -478,12 +478,37 @@ struct store_purge_counts {
 	int login_failures;
 	int rate_limits;
 	int changes;
+	int upstream_logins;
 };
 
 /* Delete what has expired by now, and audit records older than audit_before
  * (0 keeps them all), in one transaction. */
 int store_purge(struct store *st, int64_t now, int64_t audit_before,
     struct store_purge_counts *out);
+
+/* ---- sign-ins in progress at an upstream provider (idps.c) ---- */
+
+#define STORE_UPSTREAM_HASH_LEN 32
+
+struct store_upstream_login {
+	char *idp;
+	unsigned char browser_hash[STORE_UPSTREAM_HASH_LEN];
+	char *nonce;
+	char *code_verifier;
+	char *authorize_query;   /* the /authorize request to resume */
+	int64_t created_at;
+	int64_t expires_at;
+};
+
+void store_upstream_login_clear(struct store_upstream_login *l);
+/* Keep a sign-in under the hash of its state. CONFLICT when the state is taken. */
+int store_upstream_login_add(struct store *st, const unsigned char *state_hash,
+    const struct store_upstream_login *l);
+/* Take the sign-in of state_hash: it is deleted in the same statement, so that a state
+ * is used once, on whichever node the browser comes back to. NOTFOUND when unknown or
+ * already taken; an expired one is returned (the caller refuses it). */
+int store_upstream_login_take(struct store *st, const unsigned char *state_hash,
+    struct store_upstream_login *out);
 
 /* ---- moving a deployment between databases (copy.c) ---- */
 
@@ -509,6 +534,7 @@ enum store_table {
 	STORE_T_RATE_LIMITS,
 	STORE_T_IDPS,
 	STORE_T_IDP_GROUP_MAPS,
+	STORE_T_UPSTREAM_LOGINS,
 	STORE_TABLE_COUNT
 };
 

@@ -199,6 +199,42 @@ idp_contract(struct store *st)
 	store_refresh_clear(&rf);
 	is_int(store_jti_revoked(st, "jti-frank"), STORE_NOTFOUND, "remove: and so is his token");
 	ok(store_idp_remove(st, "other", 300) == STORE_OK, "remove: the other provider");
+
+	/* sign-ins in progress: taken once, on whichever connection */
+	{
+		struct store_upstream_login l, got_l;
+		struct store_purge_counts pc;
+		unsigned char state[32], state2[32];
+
+		memset(&l, 0, sizeof(l));
+		memset(state, 0x11, sizeof(state));
+		memset(state2, 0x22, sizeof(state2));
+		memset(l.browser_hash, 0x33, sizeof(l.browser_hash));
+		l.idp = MUT("corp");
+		l.nonce = MUT("n0nce");
+		l.code_verifier = MUT("verifier-43-characters-long-abcdefghijklmno");
+		l.authorize_query = MUT("response_type=code&client_id=app&state=xyz");
+		l.created_at = 1000;
+		l.expires_at = 1600;
+		ok(store_upstream_login_add(st, state, &l) == STORE_OK, "sign-in: kept");
+		is_int(store_upstream_login_add(st, state, &l), STORE_CONFLICT,
+		    "sign-in: a state is kept once");
+		l.expires_at = 900;
+		ok(store_upstream_login_add(st, state2, &l) == STORE_OK, "sign-in: an expired one");
+		ok(store_upstream_login_take(st, state, &got_l) == STORE_OK &&
+		    strcmp(got_l.idp, "corp") == 0 && strcmp(got_l.nonce, "n0nce") == 0 &&
+		    strcmp(got_l.code_verifier, l.code_verifier) == 0 &&
+		    strcmp(got_l.authorize_query, l.authorize_query) == 0 &&
+		    memcmp(got_l.browser_hash, l.browser_hash, 32) == 0 && got_l.created_at == 1000 &&
+		    got_l.expires_at == 1600, "sign-in: taken, every column back");
+		store_upstream_login_clear(&got_l);
+		is_int(store_upstream_login_take(st, state, &got_l), STORE_NOTFOUND,
+		    "sign-in: a state taken once is gone (no replay)");
+		ok(store_purge(st, 1000, 0, &pc) == STORE_OK && pc.upstream_logins == 1,
+		    "sign-in: purge drops the expired one");
+		is_int(store_upstream_login_take(st, state2, &got_l), STORE_NOTFOUND,
+		    "sign-in: and it is gone");
+	}
 }
 
 #endif

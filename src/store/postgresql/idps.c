@@ -1,6 +1,7 @@
 /* Upstream identity providers and the mapping of their groups to resources. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/postgresql/db.h"
@@ -214,4 +215,66 @@ pgsql_idp_map_list(struct store *st, int64_t idp, store_idp_map_fn fn, void *arg
 
 	pgdb_int(&p, idp);
 	return pgdb_each(st, sql, &p, map_visit_row, &v);
+}
+
+/* ---- sign-ins in progress ---- */
+
+int
+pgsql_upstream_login_add(struct store *st, const unsigned char *state_hash,
+    const struct store_upstream_login *l)
+{
+	static const char sql[] =
+	    "INSERT INTO upstream_logins(state_hash, idp, browser_hash, nonce, code_verifier, "
+	    "authorize_query, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+	struct pgdb_params p = {0};
+
+	pgdb_blob(&p, state_hash, STORE_UPSTREAM_HASH_LEN);
+	pgdb_text(&p, l->idp);
+	pgdb_blob(&p, l->browser_hash, STORE_UPSTREAM_HASH_LEN);
+	pgdb_text(&p, l->nonce);
+	pgdb_text(&p, l->code_verifier);
+	pgdb_text(&p, l->authorize_query);
+	pgdb_int(&p, l->created_at);
+	pgdb_int(&p, l->expires_at);
+	return pgdb_exec(st, sql, &p, NULL);
+}
+
+static int
+upstream_login_row(PGresult *res, int row, void *arg)
+{
+	struct store_upstream_login *l = arg;
+	unsigned char *b;
+	size_t n = 0;
+	int oom = 0;
+
+	l->idp = pgdb_col_dup(res, row, 0, &oom);
+	if ((b = pgdb_col_blob(res, row, 1, &n, &oom)) != NULL && n == STORE_UPSTREAM_HASH_LEN)
+		memcpy(l->browser_hash, b, STORE_UPSTREAM_HASH_LEN);
+	free(b);
+	l->nonce = pgdb_col_dup(res, row, 2, &oom);
+	l->code_verifier = pgdb_col_dup(res, row, 3, &oom);
+	l->authorize_query = pgdb_col_dup(res, row, 4, &oom);
+	l->created_at = pgdb_col_int(res, row, 5);
+	l->expires_at = pgdb_col_int(res, row, 6);
+	if (oom) {
+		store_upstream_login_clear(l);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+int
+pgsql_upstream_login_take(struct store *st, const unsigned char *state_hash,
+    struct store_upstream_login *out)
+{
+	/* One statement: of two nodes taking the same state at once, the second waits for
+	 * the first's row lock and then deletes nothing. */
+	static const char sql[] =
+	    "DELETE FROM upstream_logins WHERE state_hash = $1 RETURNING idp, browser_hash, nonce, "
+	    "code_verifier, authorize_query, created_at, expires_at";
+	struct pgdb_params p = {0};
+
+	memset(out, 0, sizeof(*out));
+	pgdb_blob(&p, state_hash, STORE_UPSTREAM_HASH_LEN);
+	return pgdb_one(st, sql, &p, upstream_login_row, out);
 }

@@ -252,3 +252,64 @@ sqlite_idp_map_list(struct store *st, int64_t idp, store_idp_map_fn fn, void *ar
 	}
 	return db_each(s, map_visit_row, &v);
 }
+
+/* ---- sign-ins in progress ---- */
+
+int
+sqlite_upstream_login_add(struct store *st, const unsigned char *state_hash,
+    const struct store_upstream_login *l)
+{
+	static const char sql[] =
+	    "INSERT INTO upstream_logins(state_hash, idp, browser_hash, nonce, code_verifier, "
+	    "authorize_query, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_blob(s, 1, state_hash, STORE_UPSTREAM_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, l->idp, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, l->browser_hash, STORE_UPSTREAM_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, l->nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, l->code_verifier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, l->authorize_query, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, l->created_at);
+	sqlite3_bind_int64(s, 8, l->expires_at);
+	return db_exec_stmt(s);
+}
+
+static int
+upstream_login_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_upstream_login *l = arg;
+	const void *b = sqlite3_column_blob(s, 1);
+	int oom = 0;
+
+	l->idp = db_col_dup(s, 0, &oom);
+	if (b != NULL && sqlite3_column_bytes(s, 1) == STORE_UPSTREAM_HASH_LEN)
+		memcpy(l->browser_hash, b, STORE_UPSTREAM_HASH_LEN);
+	l->nonce = db_col_dup(s, 2, &oom);
+	l->code_verifier = db_col_dup(s, 3, &oom);
+	l->authorize_query = db_col_dup(s, 4, &oom);
+	l->created_at = sqlite3_column_int64(s, 5);
+	l->expires_at = sqlite3_column_int64(s, 6);
+	if (oom) {
+		store_upstream_login_clear(l);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+int
+sqlite_upstream_login_take(struct store *st, const unsigned char *state_hash,
+    struct store_upstream_login *out)
+{
+	static const char sql[] =
+	    "DELETE FROM upstream_logins WHERE state_hash = ? RETURNING idp, browser_hash, nonce, "
+	    "code_verifier, authorize_query, created_at, expires_at";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	memset(out, 0, sizeof(*out));
+	if (s != NULL)
+		sqlite3_bind_blob(s, 1, state_hash, STORE_UPSTREAM_HASH_LEN, SQLITE_STATIC);
+	return db_one(s, upstream_login_row, out);
+}

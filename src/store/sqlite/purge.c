@@ -47,6 +47,7 @@ sqlite_purge(struct store *st, int64_t now, int64_t audit_before, struct store_p
 	    "DELETE FROM login_failures WHERE blocked_until < ?1 * 1000 "
 	    "AND last_failure < (?1 - 86400) * 1000";
 	/* Rate windows are a minute; an hour is ample. */
+	static const char upstream[] = "DELETE FROM upstream_logins WHERE expires_at < ?";
 	static const char rates[] = "DELETE FROM rate_limits WHERE window_start < ?1 - 3600";
 	/* A node that has not read the change log for a day reloads everything anyway. */
 	static const char changes[] =
@@ -67,6 +68,7 @@ sqlite_purge(struct store *st, int64_t now, int64_t audit_before, struct store_p
 	    (rc = purge_one(st, logins, now, &out->login_failures)) != STORE_OK ||
 	    (rc = purge_one(st, rates, now, &out->rate_limits)) != STORE_OK ||
 	    (rc = purge_one(st, changes, now, &out->changes)) != STORE_OK ||
+	    (rc = purge_one(st, upstream, now, &out->upstream_logins)) != STORE_OK ||
 	    (audit_before > 0 && (rc = purge_one(st, audit, audit_before, &out->audit)) != STORE_OK))
 		goto fail;
 	if (out->keys > 0 && (rc = sqlite_keys_version_bump(st)) != STORE_OK)
