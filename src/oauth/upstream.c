@@ -12,6 +12,7 @@
 
 #include "jose/jwk.h"
 #include "jose/jws.h"
+#include "oauth/uri.h"
 
 /* What a sealed client secret is bound to: the provider's name, after this prefix. */
 #define SECRET_AAD_PREFIX "mcp-authd upstream client secret v1:"
@@ -374,4 +375,121 @@ out:
 	EVP_PKEY_free(key);
 	jws_clear(&jws);
 	return r;
+}
+
+/* ---- discovery ---- */
+
+void
+upstream_metadata_clear(struct upstream_metadata *m)
+{
+	if (m == NULL)
+		return;
+	free(m->issuer);
+	free(m->authorization_endpoint);
+	free(m->token_endpoint);
+	free(m->jwks_uri);
+	free(m->userinfo_endpoint);
+	memset(m, 0, sizeof(*m));
+}
+
+/* An endpoint member: an absolute https URL (http too when allowed), no fragment. */
+static int
+endpoint(const json_t *doc, const char *name, int required, int allow_http, char **out,
+    char *err, size_t errlen)
+{
+	const char *v = json_string_value(json_object_get(doc, name));
+	struct uri_http u;
+
+	*out = NULL;
+	if (v == NULL) {
+		if (!required)
+			return 0;
+		snprintf(err, errlen, "the discovery document has no %s", name);
+		return -1;
+	}
+	if (strlen(v) > 2048 || uri_parse_http(v, strlen(v), &u) != 0 || u.fragment != NULL ||
+	    u.has_userinfo ||
+	    !(strncmp(v, "https://", 8) == 0 || (allow_http && strncmp(v, "http://", 7) == 0))) {
+		snprintf(err, errlen, "the discovery document's %s is not an %s URL", name,
+		    allow_http ? "http(s)" : "https");
+		return -1;
+	}
+	if ((*out = strdup(v)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Does the listed member (absent: yes) hold one of the wanted strings? */
+static int
+lists_any(const json_t *doc, const char *name, const char *const *wanted, int *listed)
+{
+	const json_t *list = json_object_get(doc, name), *v;
+	size_t i, k;
+
+	*listed = list != NULL;
+	if (list == NULL)
+		return 1;
+	json_array_foreach(list, i, v) {
+		for (k = 0; wanted[k] != NULL; k++) {
+			if (json_is_string(v) && strcmp(json_string_value(v), wanted[k]) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int
+upstream_metadata_parse(const json_t *doc, const char *issuer, int allow_http,
+    struct upstream_metadata *out, char *err, size_t errlen)
+{
+	static const char *const s256[] = {"S256", NULL};
+	static const char *const algs[] = {"RS256", "ES256", "EdDSA", NULL};
+	static const char *const basic[] = {"client_secret_basic", NULL};
+	static const char *const post[] = {"client_secret_post", NULL};
+	const char *iss = json_string_value(json_object_get(doc, "issuer"));
+	int listed;
+
+	memset(out, 0, sizeof(*out));
+	if (errlen > 0)
+		err[0] = '\0';
+	if (!json_is_object(doc)) {
+		snprintf(err, errlen, "the discovery document is not a JSON object");
+		return -1;
+	}
+	if (iss == NULL || strcmp(iss, issuer) != 0) {
+		snprintf(err, errlen, "the discovery document names another issuer");
+		return -1;
+	}
+	if ((out->issuer = strdup(issuer)) == NULL ||
+	    endpoint(doc, "authorization_endpoint", 1, allow_http, &out->authorization_endpoint,
+		err, errlen) != 0 ||
+	    endpoint(doc, "token_endpoint", 1, allow_http, &out->token_endpoint, err, errlen) != 0 ||
+	    endpoint(doc, "jwks_uri", 1, allow_http, &out->jwks_uri, err, errlen) != 0 ||
+	    endpoint(doc, "userinfo_endpoint", 0, allow_http, &out->userinfo_endpoint, err,
+		errlen) != 0)
+		goto fail;
+	if (!lists_any(doc, "code_challenge_methods_supported", s256, &listed)) {
+		snprintf(err, errlen, "the provider does not support PKCE with S256");
+		goto fail;
+	}
+	if (!lists_any(doc, "id_token_signing_alg_values_supported", algs, &listed)) {
+		snprintf(err, errlen, "the provider signs ID tokens with none of RS256, ES256, EdDSA");
+		goto fail;
+	}
+	if (!lists_any(doc, "token_endpoint_auth_methods_supported", basic, &listed)) {
+		if (!lists_any(doc, "token_endpoint_auth_methods_supported", post, &listed)) {
+			snprintf(err, errlen, "the provider accepts neither client_secret_basic nor "
+					      "client_secret_post");
+			goto fail;
+		}
+		out->auth_post = 1;
+	}
+	return 0;
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "out of memory");
+	upstream_metadata_clear(out);
+	return -1;
 }

@@ -36,6 +36,30 @@ int upstream_secret_open(const struct master_key *mk, const char *name,
 int upstream_secret_rewrap_within(struct store *st, const struct master_key *old_mk,
     const struct master_key *new_mk, int *count);
 
+/* ---- discovery (OpenID Connect Discovery 1.0 §3, §4.3) ---- */
+
+/* What this server needs from a provider's discovery document. */
+struct upstream_metadata {
+	char *issuer;
+	char *authorization_endpoint;
+	char *token_endpoint;
+	char *jwks_uri;
+	char *userinfo_endpoint;     /* NULL when the provider has none */
+	int auth_post;               /* authenticate with client_secret_post: the provider
+				      * lists methods and client_secret_basic is not one */
+};
+
+void upstream_metadata_clear(struct upstream_metadata *m);
+
+/* Check a discovery document for the configured issuer: "issuer" exactly equal to it
+ * (no trailing-slash leniency: a mix-up defence), the authorization, token and JWKS
+ * endpoints present and https (http too with allow_http), S256 among the PKCE methods
+ * when the document lists them, one of RS256, ES256, EdDSA among the ID token
+ * algorithms when it lists them, and client_secret_basic or client_secret_post among
+ * the client authentication methods when it lists them. 0, or -1 with a reason. */
+int upstream_metadata_parse(const json_t *doc, const char *issuer, int allow_http,
+    struct upstream_metadata *out, char *err, size_t errlen);
+
 /* ---- ID tokens (OpenID Connect Core 1.0 §3.1.3.7) ---- */
 
 /* What an ID token from the provider must say. */

@@ -344,12 +344,80 @@ id_tokens(void)
 	json_decref(one);
 }
 
+/* ---- discovery ---- */
+
+static int
+parse_with(const char *member, json_t *value, int allow_http, struct upstream_metadata *m,
+    char *err, size_t errlen)
+{
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:[s,s], s:[s,s]}", "issuer", IDP,
+	    "authorization_endpoint", IDP "/authorize", "token_endpoint", IDP "/token", "jwks_uri",
+	    IDP "/keys", "userinfo_endpoint", IDP "/userinfo", "code_challenge_methods_supported",
+	    "S256", "id_token_signing_alg_values_supported", "RS256", "ES256",
+	    "token_endpoint_auth_methods_supported", "client_secret_basic", "client_secret_post");
+	int rc;
+
+	if (member != NULL) {
+		if (value == NULL)
+			json_object_del(doc, member);
+		else
+			json_object_set_new(doc, member, value);
+	}
+	rc = upstream_metadata_parse(doc, IDP, allow_http, m, err, errlen);
+	json_decref(doc);
+	return rc;
+}
+
+static void
+discovery(void)
+{
+	struct upstream_metadata m;
+	char err[256];
+
+	ok(parse_with(NULL, NULL, 0, &m, err, sizeof(err)) == 0, "a good document");
+	ok(strcmp(m.token_endpoint, IDP "/token") == 0 && strcmp(m.jwks_uri, IDP "/keys") == 0 &&
+	    strcmp(m.userinfo_endpoint, IDP "/userinfo") == 0 && m.auth_post == 0,
+	    "its endpoints; client_secret_basic preferred");
+	upstream_metadata_clear(&m);
+	ok(parse_with("issuer", json_string(IDP "/"), 0, &m, err, sizeof(err)) != 0 &&
+	    strstr(err, "another issuer") != NULL, "an issuer with a trailing slash: refused (%s)", err);
+	ok(parse_with("issuer", json_string("https://evil.example"), 0, &m, err, sizeof(err)) != 0,
+	    "another issuer: refused (mix-up)");
+	ok(parse_with("token_endpoint", NULL, 0, &m, err, sizeof(err)) != 0 &&
+	    strstr(err, "token_endpoint") != NULL, "no token endpoint: refused, named");
+	ok(parse_with("jwks_uri", json_string("http://idp.example/keys"), 0, &m, err, sizeof(err)) != 0,
+	    "an http JWKS: refused");
+	ok(parse_with("jwks_uri", json_string("http://idp.example/keys"), 1, &m, err, sizeof(err)) == 0,
+	    "accepted with allow_http (allow_insecure_issuer)");
+	upstream_metadata_clear(&m);
+	ok(parse_with("authorization_endpoint", json_string("https://u:p@idp.example/a"), 0, &m, err,
+	    sizeof(err)) != 0, "an endpoint with userinfo: refused");
+	ok(parse_with("userinfo_endpoint", NULL, 0, &m, err, sizeof(err)) == 0 &&
+	    m.userinfo_endpoint == NULL, "no userinfo endpoint: fine");
+	upstream_metadata_clear(&m);
+	ok(parse_with("code_challenge_methods_supported", json_pack("[s]", "plain"), 0, &m, err,
+	    sizeof(err)) != 0 && strstr(err, "S256") != NULL, "PKCE without S256: refused");
+	ok(parse_with("code_challenge_methods_supported", NULL, 0, &m, err, sizeof(err)) == 0,
+	    "PKCE methods not listed: PKCE is sent anyway");
+	upstream_metadata_clear(&m);
+	ok(parse_with("id_token_signing_alg_values_supported", json_pack("[s,s]", "HS256", "none"), 0,
+	    &m, err, sizeof(err)) != 0, "only HS256 and none: refused");
+	ok(parse_with("token_endpoint_auth_methods_supported", json_pack("[s]", "client_secret_post"),
+	    0, &m, err, sizeof(err)) == 0 && m.auth_post == 1, "only client_secret_post: used");
+	upstream_metadata_clear(&m);
+	ok(parse_with("token_endpoint_auth_methods_supported", json_pack("[s]", "private_key_jwt"), 0,
+	    &m, err, sizeof(err)) != 0, "only private_key_jwt: refused");
+	ok(upstream_metadata_parse(json_null(), IDP, 0, &m, err, sizeof(err)) != 0,
+	    "not an object: refused");
+}
+
 int
 main(void)
 {
 	names();
 	secrets();
 	rewrap();
+	discovery();
 	if (jwk_generate(JWS_ALG_RS256, &rsa) != 0 || jwk_generate(JWS_ALG_ES256, &ec) != 0 ||
 	    jwk_generate(JWS_ALG_EDDSA, &ed) != 0 || jwk_generate(JWS_ALG_RS256, &rogue) != 0) {
 		printf("Bail out! cannot generate keys\n");
