@@ -112,23 +112,30 @@ is "$(authd audit tail -n 100 --json | jq '[.[] | select(.event == "client.regis
 stop_serve
 
 # ---- rate limit per source address ----
-# The count lives in the database, where every node (and a restarted one) sees it: start
-# this part from an empty budget.
-db_exec "DELETE FROM rate_limits"
+# The count lives in the database, where every node (and a restarted one) sees it. The
+# budget is per minute, so the whole part, restart included, must fall inside one window:
+# each try starts from an empty budget with at least 25 s of the minute left, and a try
+# that still crosses into the next minute (a slow machine) runs again.
 export MCP_AUTHD_REGISTRATION_RATE=2
-start_serve
-register "$GOOD"; is "$STATUS" 201 "first registration"
-register "$GOOD"; is "$STATUS" 201 "second registration"
-register "$GOOD"
-is "$STATUS" 429 "third within the minute: 429"
-like "$(header Retry-After)" '^[0-9]+$' "with Retry-After"
-stop_serve
-if [ "$(date +%S | sed 's/^0//')" -lt 58 ]; then
+for try in 1 2 3; do
+	while [ "$(date +%S | sed 's/^0//')" -gt 35 ]; do sleep 1; done
+	minute=$(date +%M)
+	db_exec "DELETE FROM rate_limits"
 	start_serve
-	register "$GOOD"
-	is "$STATUS" 429 "a restart does not reset the budget (it is kept in the database)"
+	register "$GOOD"; first=$STATUS
+	register "$GOOD"; second=$STATUS
+	register "$GOOD"; third=$STATUS; retry_after=$(header Retry-After)
 	stop_serve
-fi
+	start_serve
+	register "$GOOD"; after_restart=$STATUS
+	stop_serve
+	[ "$(date +%M)" = "$minute" ] && break
+done
+is "$first" 201 "first registration"
+is "$second" 201 "second registration"
+is "$third" 429 "third within the minute: 429"
+like "$retry_after" '^[0-9]+$' "with Retry-After"
+is "$after_restart" 429 "a restart does not reset the budget (it is kept in the database)"
 export MCP_AUTHD_REGISTRATION_RATE=1000
 
 # ---- registration off ----
