@@ -100,4 +100,48 @@ const char *upstream_refusal_name(enum upstream_refusal r);
 enum upstream_refusal upstream_id_token_check(const char *token, const json_t *jwks,
     const struct upstream_expect *e, json_t **claims, char *err, size_t errlen);
 
+/* ---- who the provider says the user is, and what their groups reach ---- */
+
+#define UPSTREAM_MAX_GROUPS 256
+#define UPSTREAM_GROUP_MAX 256
+
+struct upstream_identity {
+	char *subject;           /* the provider's claim_user value */
+	char *email;             /* NULL when not asserted */
+	int email_verified;      /* email_verified is JSON true (not the string "true") */
+	json_t *groups;          /* array of group names; empty when none asserted */
+};
+
+void upstream_identity_clear(struct upstream_identity *id);
+
+/* Does reading p's claims need the userinfo endpoint: is one of the mapped claims
+ * (user, email, groups) missing from the ID token's claims? */
+int upstream_identity_wants_userinfo(const struct store_idp *p, const json_t *id_claims);
+
+/* Read the mapped claims from the ID token's, and from userinfo (may be NULL) for those
+ * the ID token lacks; userinfo's sub must then be the ID token's (OIDC Core §5.3.4). The
+ * user claim must be a non-empty string; groups an array of strings or one string, at
+ * most UPSTREAM_MAX_GROUPS of at most UPSTREAM_GROUP_MAX bytes (more is refused, not
+ * cut short). 0, or -1 with a reason. */
+int upstream_identity_read(const struct store_idp *p, const json_t *id_claims,
+    const json_t *userinfo, struct upstream_identity *out, char *err, size_t errlen);
+
+/* --allowed-groups: 1 when allowed is NULL (everyone) or names one of groups. */
+int upstream_groups_allowed(const char *allowed, const json_t *groups);
+
+/* One group mapping of a provider (idp map). scopes NULL: every scope of the resource. */
+struct upstream_map {
+	const char *group;
+	const char *resource_uri;
+	const char *scopes;
+};
+
+/* What the groups reach of one resource through a provider's n mappings: the scopes of
+ * resource_scopes that a mapping of one of the groups to resource_uri allows (a new,
+ * space-separated string, possibly empty); NULL with *reachable 0 when no mapping of
+ * the groups names the resource. A provider without any mapping does not restrict:
+ * every scope. NULL with *reachable 1 means out of memory. */
+char *upstream_reach_new(const struct upstream_map *maps, size_t n, const json_t *groups,
+    const char *resource_uri, const char *resource_scopes, int *reachable);
+
 #endif

@@ -411,6 +411,115 @@ discovery(void)
 	    "not an object: refused");
 }
 
+/* ---- identity and reach ---- */
+
+static void
+identity(void)
+{
+	struct store_idp p;
+	struct upstream_identity id;
+	json_t *c, *info;
+	char err[256];
+
+	memset(&p, 0, sizeof(p));
+	p.claim_user = MUT("sub");
+	p.claim_email = MUT("email");
+	p.claim_groups = MUT("groups");
+	c = json_pack("{s:s, s:s, s:b, s:[s,s]}", "sub", "00u1", "email", "carol@corp.example",
+	    "email_verified", 1, "groups", "eng", "ops");
+	ok(!upstream_identity_wants_userinfo(&p, c), "every mapped claim in the ID token: no userinfo");
+	ok(upstream_identity_read(&p, c, NULL, &id, err, sizeof(err)) == 0 &&
+	    strcmp(id.subject, "00u1") == 0 && strcmp(id.email, "carol@corp.example") == 0 &&
+	    id.email_verified && json_array_size(id.groups) == 2, "read from the ID token");
+	ok(upstream_groups_allowed("ops admins", id.groups), "--allowed-groups: ops is in");
+	ok(!upstream_groups_allowed("admins", id.groups), "--allowed-groups: none of them");
+	ok(upstream_groups_allowed(NULL, id.groups), "no --allowed-groups: everyone");
+	upstream_identity_clear(&id);
+	json_object_set_new(c, "email_verified", json_string("true"));
+	ok(upstream_identity_read(&p, c, NULL, &id, err, sizeof(err)) == 0 && !id.email_verified,
+	    "email_verified as the string \"true\" is not verified");
+	upstream_identity_clear(&id);
+	json_object_del(c, "groups");
+	json_object_del(c, "email_verified");
+	ok(upstream_identity_wants_userinfo(&p, c), "no groups in the ID token: ask userinfo");
+	info = json_pack("{s:s, s:s, s:b}", "sub", "00u1", "groups", "eng", "email_verified", 0);
+	ok(upstream_identity_read(&p, c, info, &id, err, sizeof(err)) == 0 &&
+	    json_array_size(id.groups) == 1 && !id.email_verified,
+	    "groups from userinfo (one string: one group)");
+	upstream_identity_clear(&id);
+	json_object_set_new(info, "sub", json_string("00u2"));
+	ok(upstream_identity_read(&p, c, info, &id, err, sizeof(err)) != 0 &&
+	    strstr(err, "another subject") != NULL, "userinfo about another subject: refused");
+	json_decref(info);
+	ok(upstream_identity_read(&p, c, NULL, &id, err, sizeof(err)) == 0 &&
+	    json_array_size(id.groups) == 0, "no groups anywhere: none");
+	upstream_identity_clear(&id);
+	json_object_set_new(c, "groups", json_pack("[s,i]", "eng", 7));
+	ok(upstream_identity_read(&p, c, NULL, &id, err, sizeof(err)) != 0,
+	    "a group that is not a string: refused");
+	json_object_set_new(c, "groups", json_object());
+	ok(upstream_identity_read(&p, c, NULL, &id, err, sizeof(err)) != 0,
+	    "groups as an object: refused");
+	{
+		json_t *many = json_array();
+		int i;
+
+		for (i = 0; i <= UPSTREAM_MAX_GROUPS; i++)
+			json_array_append_new(many, json_sprintf("g%d", i));
+		json_object_set_new(c, "groups", many);
+		ok(upstream_identity_read(&p, c, NULL, &id, err, sizeof(err)) != 0,
+		    "257 groups: refused, not cut short");
+	}
+	json_object_del(c, "groups");
+	p.claim_user = MUT("preferred_username");
+	ok(upstream_identity_read(&p, c, NULL, &id, err, sizeof(err)) != 0 &&
+	    strstr(err, "preferred_username") != NULL, "the user claim missing: refused, named");
+	json_object_set_new(c, "preferred_username", json_integer(42));
+	ok(upstream_identity_read(&p, c, NULL, &id, err, sizeof(err)) != 0,
+	    "a numeric user claim: refused");
+	json_decref(c);
+}
+
+static void
+reach(void)
+{
+	const struct upstream_map maps[] = {
+	    {"eng", "https://files.example/mcp", "read"},
+	    {"ops", "https://files.example/mcp", "write"},
+	    {"ops", "https://cal.example/mcp", NULL},
+	};
+	json_t *eng = json_pack("[s]", "eng"), *both = json_pack("[s,s]", "eng", "ops");
+	json_t *none = json_pack("[s]", "sales");
+	char *r;
+	int reachable;
+
+	r = upstream_reach_new(maps, 3, eng, "https://files.example/mcp", "read write admin",
+	    &reachable);
+	ok(reachable && r != NULL && strcmp(r, "read") == 0, "eng reaches files with read");
+	free(r);
+	r = upstream_reach_new(maps, 3, both, "https://files.example/mcp", "read write admin",
+	    &reachable);
+	ok(reachable && r != NULL && strcmp(r, "read write") == 0,
+	    "eng and ops: the union, in the resource's order, never admin");
+	free(r);
+	r = upstream_reach_new(maps, 3, eng, "https://cal.example/mcp", "cal:read", &reachable);
+	ok(!reachable && r == NULL, "eng does not reach cal");
+	r = upstream_reach_new(maps, 3, both, "https://cal.example/mcp", "cal:read cal:write",
+	    &reachable);
+	ok(reachable && r != NULL && strcmp(r, "cal:read cal:write") == 0,
+	    "ops reaches every scope of cal (no --scopes)");
+	free(r);
+	r = upstream_reach_new(maps, 3, none, "https://files.example/mcp", "read", &reachable);
+	ok(!reachable && r == NULL, "a group without mappings reaches nothing");
+	r = upstream_reach_new(maps, 0, none, "https://files.example/mcp", "read write", &reachable);
+	ok(reachable && r != NULL && strcmp(r, "read write") == 0,
+	    "a provider without mappings does not restrict");
+	free(r);
+	json_decref(eng);
+	json_decref(both);
+	json_decref(none);
+}
+
 int
 main(void)
 {
@@ -418,6 +527,8 @@ main(void)
 	secrets();
 	rewrap();
 	discovery();
+	identity();
+	reach();
 	if (jwk_generate(JWS_ALG_RS256, &rsa) != 0 || jwk_generate(JWS_ALG_ES256, &ec) != 0 ||
 	    jwk_generate(JWS_ALG_EDDSA, &ed) != 0 || jwk_generate(JWS_ALG_RS256, &rogue) != 0) {
 		printf("Bail out! cannot generate keys\n");
