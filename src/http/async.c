@@ -20,6 +20,7 @@ enum job_kind {
 	JOB_VERIFY,
 	JOB_HASH,
 	JOB_FETCH,
+	JOB_CALL,
 };
 
 struct async_job {
@@ -35,6 +36,9 @@ struct async_job {
 	struct request *waiters[32]; /* requests waiting for this same verification */
 	int nwaiters;
 	struct async_job *next_inflight;
+	async_call_fn call;        /* call: the work, its argument and how to free it */
+	void *call_arg;
+	void (*call_free)(void *arg);
 	json_t *doc;               /* fetch: the document */
 	int64_t max_age;           /* fetch: how long to keep it */
 	char err[256];
@@ -57,6 +61,8 @@ job_free(struct async_job *j)
 	secret_free(j->b);
 	free(j->out);
 	json_decref(j->doc);
+	if (j->call_arg != NULL && j->call_free != NULL)
+		j->call_free(j->call_arg);
 	free(j);
 }
 
@@ -81,6 +87,9 @@ run(struct work_job *w)
 		break;
 	case JOB_FETCH:
 		j->result = cimd_fetch(j->a, j->policy, &j->doc, &j->max_age, j->err, sizeof(j->err));
+		break;
+	case JOB_CALL:
+		j->call(j->call_arg);
 		break;
 	}
 }
@@ -149,27 +158,31 @@ take_finished(struct request *req, enum job_kind kind, const char *a, const char
 	return NULL;
 }
 
-static int
-start(struct request *req, struct workpool *pool, enum job_kind kind, const char *a,
-    const char *b, const struct cimd_policy *policy, const char *client_id)
+static struct async_job *
+job_new(struct request *req, enum job_kind kind, const char *a, const char *b,
+    const struct cimd_policy *policy, const char *client_id)
 {
 	struct async_job *j = calloc(1, sizeof(*j));
 
 	if (j == NULL)
-		return ASYNC_BUSY;
-	if (client_id != NULL && (j->client_id = strdup(client_id)) == NULL) {
-		free(j);
-		return ASYNC_BUSY;
-	}
+		return NULL;
 	j->w.run = run;
 	j->w.done = done;
 	j->req = req;
 	j->kind = kind;
 	j->policy = policy;
-	if ((a != NULL && (j->a = strdup(a)) == NULL) || (b != NULL && (j->b = strdup(b)) == NULL)) {
+	if ((client_id != NULL && (j->client_id = strdup(client_id)) == NULL) ||
+	    (a != NULL && (j->a = strdup(a)) == NULL) || (b != NULL && (j->b = strdup(b)) == NULL)) {
 		job_free(j);
-		return ASYNC_BUSY;
+		return NULL;
 	}
+	return j;
+}
+
+/* Suspend the request and queue j (which the request then owns). */
+static int
+job_submit(struct request *req, struct workpool *pool, struct async_job *j)
+{
 	req->async = j;
 	/* Suspend before queuing, so that the wake-up cannot come first. */
 	MHD_suspend_connection(req->conn);
@@ -191,6 +204,15 @@ start(struct request *req, struct workpool *pool, enum job_kind kind, const char
 		return ASYNC_BUSY;
 	}
 	return ASYNC_PENDING;
+}
+
+static int
+start(struct request *req, struct workpool *pool, enum job_kind kind, const char *a,
+    const char *b, const struct cimd_policy *policy, const char *client_id)
+{
+	struct async_job *j = job_new(req, kind, a, b, policy, client_id);
+
+	return j == NULL ? ASYNC_BUSY : job_submit(req, pool, j);
 }
 
 /* Wait for a verification of the same secret that is already running: 1 when this
@@ -292,4 +314,42 @@ request_cimd_fetch(struct request *req, const char *url, json_t **doc, int64_t *
 	snprintf(err, errlen, "%s", j->err);
 	job_free(j);
 	return ASYNC_DONE;
+}
+
+int
+request_call_result(struct request *req, const char *key, void **done)
+{
+	struct async_job *j;
+
+	*done = NULL;
+	if (req->async == NULL || req->async->kind != JOB_CALL)
+		return 0;
+	if ((j = take_finished(req, JOB_CALL, key, NULL)) == NULL)
+		return 0;
+	*done = j->call_arg;
+	j->call_arg = NULL;
+	job_free(j);
+	return 1;
+}
+
+int
+request_call_start(struct request *req, const char *key, async_call_fn fn, void *arg,
+    void (*free_arg)(void *arg))
+{
+	struct async_job *j = job_new(req, JOB_CALL, key, NULL, NULL, NULL);
+
+	if (j == NULL) {
+		free_arg(arg);
+		return ASYNC_BUSY;
+	}
+	j->call = fn;
+	j->call_arg = arg;
+	j->call_free = free_arg;
+	return job_submit(req, req->app->fetchpool, j);
+}
+
+const char *
+request_call_key(const struct request *req)
+{
+	return req->async != NULL && req->async->kind == JOB_CALL ? req->async->a : NULL;
 }

@@ -40,6 +40,20 @@ int request_new_secret(struct request *req, char **secret, char **encoded);
 int request_cimd_fetch(struct request *req, const char *url, json_t **doc, int64_t *max_age,
     char *err, size_t errlen);
 
+/* Any slow work (outbound requests to an upstream provider), in two passes. The first
+ * pass, after its side effects, calls request_call_start: fn(arg) runs on the fetch pool
+ * (arg now the job's, freed with free_arg if the request goes away; free_arg frees it at
+ * once when the job cannot start) and the endpoint returns MHD_YES without a response
+ * on ASYNC_PENDING. When the connection resumes, the endpoint runs again from the start:
+ * request_call_result then returns 1 with the same arg, results filled, in *done (now
+ * the caller's). It returns 0 on a first pass. */
+typedef void (*async_call_fn)(void *arg);
+int request_call_result(struct request *req, const char *key, void **done);
+int request_call_start(struct request *req, const char *key, async_call_fn fn, void *arg,
+    void (*free_arg)(void *arg));
+/* The key of the finished call a resumed request holds, or NULL (a first pass). */
+const char *request_call_key(const struct request *req);
+
 /* Release an unfinished or unclaimed job of a request (request teardown). */
 void request_async_free(struct request *req);
 

@@ -16,6 +16,18 @@ enum MHD_Result ep_metrics(struct request *req);
 /* ep_authorize.c: the authorization endpoint (login, consent, code). */
 enum MHD_Result ep_authorize(struct request *req);
 
+/* The browser's sign-in session cookie (ep_authorize.c, ep_idp.c). */
+#define SESSION_COOKIE "mcp_authd_session"
+
+/* ep_idp.c: sign-in through an upstream provider. idp_start sends the browser to provider
+ * idp_name to sign in, then back to /authorize?authorize_query: 0 with *r the answer
+ * (or MHD_YES while the provider's metadata is fetched), 1 when there is no such
+ * provider, -1 on a failure to answer with a generic error. */
+int idp_start(struct request *req, const char *idp_name, const char *authorize_query,
+    enum MHD_Result *r);
+/* {issuer}/idp/NAME/callback: the provider's answer. */
+enum MHD_Result ep_idp_callback(struct request *req);
+
 /* ep_token.c: the token endpoint, and the grant environment of a request. */
 enum MHD_Result ep_token(struct request *req);
 struct grant_env;

@@ -29,11 +29,11 @@
 #include "oauth/scope.h"
 #include "oauth/secret.h"
 #include "oauth/throttle.h"
+#include "oauth/upstream.h"
 #include "util/log.h"
 #include "util/password.h"
 
 #define MAX_RESOURCES 8
-#define SESSION_COOKIE "mcp_authd_session"
 #define CSRF_COOKIE "mcp_authd_csrf"
 #define USERNAME_MAX 128
 
@@ -73,7 +73,7 @@ static int
 is_form_field(const char *name)
 {
 	static const char *const fields[] = {"step", "csrf_token", "username", "password",
-	    "decision", NULL};
+	    "decision", "idp", NULL};
 	size_t i;
 
 	for (i = 0; fields[i] != NULL; i++) {
@@ -108,10 +108,10 @@ redirect_append_tail(struct buf *b, const struct request *req, const struct auth
 
 	if (a->state != NULL) {
 		rc |= buf_puts(b, "&state=");
-		rc |= form_encode_append(b, a->state);
+		rc |= buf_put_urlencoded(b, a->state);
 	}
 	rc |= buf_puts(b, "&iss=");
-	rc |= form_encode_append(b, req->app->issuer);
+	rc |= buf_put_urlencoded(b, req->app->issuer);
 	return rc;
 }
 
@@ -133,9 +133,9 @@ redirect_error(struct request *req, const struct authz *a, const char *error, co
 	buf_init(&b, REDIRECT_MAX);
 	rc = buf_puts(&b, a->redirect_uri);
 	rc |= buf_puts(&b, strchr(a->redirect_uri, '?') ? "&error=" : "?error=");
-	rc |= form_encode_append(&b, error);
+	rc |= buf_put_urlencoded(&b, error);
 	rc |= buf_puts(&b, "&error_description=");
-	rc |= form_encode_append(&b, desc);
+	rc |= buf_put_urlencoded(&b, desc);
 	rc |= redirect_append_tail(&b, req, a);
 	r = rc == BUF_OK ? reply_redirect(req, b.data) : refuse_too_long(req);
 	buf_free(&b);
@@ -508,16 +508,94 @@ form_page(struct request *req, const struct authz *a, enum page page, unsigned i
 	return page_reply(req, status, page, ctx);
 }
 
+static int
+add_provider(const struct store_idp *p, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{s:s, s:s}", "name", p->name, "display_name",
+	    p->display_name));
+}
+
 static enum MHD_Result
 login_page(struct request *req, const struct authz *a, unsigned int status, const char *error,
     const char *username)
 {
-	json_t *ctx = json_object();
+	json_t *ctx = json_object(), *providers = json_array();
 
 	if (error != NULL)
 		json_object_set_new(ctx, "error", json_string(error));
 	json_object_set_new(ctx, "username", json_string(username ? username : ""));
+	/* One button per upstream provider; the password form unless local_login is off. */
+	if (providers != NULL && store_idp_list(app_store(req->app), add_provider, providers) == STORE_OK &&
+	    json_array_size(providers) > 0)
+		json_object_set_new(ctx, "providers", json_incref(providers));
+	json_decref(providers);
+	if (req->app->cfg->local_login)
+		json_object_set_new(ctx, "local_login", json_true());
 	return form_page(req, a, PAGE_LOGIN, status, ctx);
+}
+
+/* The authorization request as a query string, to come back to after the provider.
+ * prompt=login is dropped: the sign-in it asks for is the one happening. New string. */
+static char *
+authorize_query_new(const struct authz *a)
+{
+	struct buf b;
+	size_t i;
+	int rc = BUF_OK;
+
+	buf_init(&b, 8192);
+	for (i = 0; i < a->params.n; i++) {
+		if (strcmp(a->params.v[i].name, "prompt") == 0 &&
+		    strcmp(a->params.v[i].value, "login") == 0)
+			continue;
+		if (b.len > 0)
+			rc |= buf_putc(&b, '&');
+		rc |= buf_put_urlencoded(&b, a->params.v[i].name);
+		rc |= buf_putc(&b, '=');
+		rc |= buf_put_urlencoded(&b, a->params.v[i].value);
+	}
+	if (rc != BUF_OK || b.data == NULL) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+/* To the provider to sign in (a button of the login page, or the only provider). */
+static enum MHD_Result
+step_upstream(struct request *req, const struct authz *a, const char *idp)
+{
+	enum MHD_Result r;
+	char *query;
+	int rc;
+
+	if (idp == NULL || !upstream_name_ok(idp))
+		return login_page(req, a, MHD_HTTP_BAD_REQUEST, "Unknown identity provider.", NULL);
+	if ((query = authorize_query_new(a)) == NULL)
+		return refuse_too_long(req);
+	rc = idp_start(req, idp, query, &r);
+	free(query);
+	if (rc == 1)
+		return login_page(req, a, MHD_HTTP_BAD_REQUEST, "Unknown identity provider.", NULL);
+	if (rc < 0)
+		return reply_error_status(req, 500, "server_error", "cannot start the sign-in");
+	return r;
+}
+
+/* With local_login off and exactly one provider, the login page would be one button:
+ * its name instead, so that /authorize goes straight there. */
+static int
+only_provider(const struct store_idp *p, void *arg)
+{
+	char **name = arg;
+
+	if (*name != NULL) {
+		free(*name);
+		*name = NULL;
+		return 1; /* a second one: there is no single provider */
+	}
+	*name = strdup(p->name);
+	return 0;
 }
 
 static enum MHD_Result
@@ -653,12 +731,118 @@ issue_code(struct request *req, const struct authz *a, const struct who *w)
 	return r;
 }
 
+/* ---- what a federated user's groups reach ---- */
+
+struct maps {
+	struct upstream_map *v;
+	size_t n;
+};
+
+static int
+collect_map(const char *idp, const char *group, const char *resource_uri, const char *scopes,
+    void *arg)
+{
+	struct maps *m = arg;
+	struct upstream_map *grown = realloc(m->v, (m->n + 1) * sizeof(*grown));
+
+	(void)idp;
+	if (grown == NULL)
+		return -1;
+	m->v = grown;
+	m->v[m->n].group = strdup(group);
+	m->v[m->n].resource_uri = strdup(resource_uri);
+	m->v[m->n].scopes = scopes != NULL ? strdup(scopes) : NULL;
+	m->n++;
+	if (m->v[m->n - 1].group == NULL || m->v[m->n - 1].resource_uri == NULL ||
+	    (scopes != NULL && m->v[m->n - 1].scopes == NULL))
+		return -1;
+	return 0;
+}
+
+static void
+maps_free(struct maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free((char *)(uintptr_t)m->v[i].group);
+		free((char *)(uintptr_t)m->v[i].resource_uri);
+		free((char *)(uintptr_t)m->v[i].scopes);
+	}
+	free(m->v);
+}
+
+/* For a user who signed in through a provider: every requested resource must be one
+ * their groups (as of that sign-in) reach, and the scope narrows to what the groups
+ * allow. NULL when the request may go on (a->scope narrowed); otherwise why not. */
+static const char *
+federated_reach(struct request *req, struct authz *a, const struct who *w)
+{
+	struct store *st = app_store(req->app);
+	struct store_idp p;
+	struct maps m = {NULL, 0};
+	struct buf allowed;
+	json_t *groups = NULL;
+	const char *why = NULL;
+	char *reach, *narrowed;
+	size_t i;
+	int reachable;
+
+	if (w->user.idp == NULL)
+		return NULL;
+	memset(&p, 0, sizeof(p));
+	buf_init(&allowed, 0);
+	if (store_idp_get(st, w->user.idp, &p) != STORE_OK) {
+		why = "the user's identity provider is no longer registered";
+		goto out;
+	}
+	if (store_idp_map_list(st, p.id, collect_map, &m) != STORE_OK) {
+		why = "cannot read the identity provider's group mappings";
+		goto out;
+	}
+	groups = w->user.idp_groups ? json_loads(w->user.idp_groups, 0, NULL) : json_array();
+	if (!json_is_array(groups)) {
+		json_decref(groups);
+		groups = json_array();
+	}
+	for (i = 0; i < a->nres; i++) {
+		reach = upstream_reach_new(m.v, m.n, groups, a->res[i].uri,
+		    a->res[i].scopes ? a->res[i].scopes : "", &reachable);
+		if (reach == NULL) {
+			why = reachable ? "out of memory"
+					: "the user's groups at the identity provider do not reach the "
+					  "requested resource";
+			goto out;
+		}
+		if (allowed.len > 0 && reach[0] != '\0')
+			buf_putc(&allowed, ' ');
+		buf_puts(&allowed, reach);
+		free(reach);
+	}
+	if ((narrowed = scope_intersect_new(a->scope, allowed.data ? allowed.data : "")) == NULL) {
+		why = "out of memory";
+		goto out;
+	}
+	free(a->scope);
+	a->scope = narrowed;
+out:
+	json_decref(groups);
+	maps_free(&m);
+	buf_free(&allowed);
+	store_idp_clear(&p);
+	return why;
+}
+
 /* Consent remembered, or not needed (dev), or ask for it. */
 static enum MHD_Result
-after_login(struct request *req, const struct authz *a, const struct who *w)
+after_login(struct request *req, struct authz *a, const struct who *w)
 {
 	int prompt_consent = a->prompt != NULL && strcmp(a->prompt, "consent") == 0;
 	int remembered;
+	const char *why;
+
+	if ((why = federated_reach(req, a, w)) != NULL)
+		return redirect_error(req, a, "access_denied", why);
 
 	if (req->app->dev)
 		return issue_code(req, a, w);
@@ -672,7 +856,7 @@ after_login(struct request *req, const struct authz *a, const struct who *w)
 }
 
 static enum MHD_Result
-step_start(struct request *req, const struct authz *a)
+step_start(struct request *req, struct authz *a)
 {
 	struct who w;
 	enum MHD_Result r;
@@ -688,6 +872,17 @@ step_start(struct request *req, const struct authz *a)
 	store_user_clear(&w.user);
 	if (prompt_none)
 		return redirect_error(req, a, "login_required", "the user is not signed in");
+	if (!req->app->cfg->local_login && !req->app->dev) {
+		char *only = NULL;
+
+		if (store_idp_list(app_store(req->app), only_provider, &only) == STORE_OK &&
+		    only != NULL) {
+			r = step_upstream(req, a, only);
+			free(only);
+			return r;
+		}
+		free(only);
+	}
 	if (req->app->dev && !req->app->dev_interactive && req->app->dev_user != NULL) {
 		/* The mock issuer signs its seeded user in without a form. */
 		struct store_user u;
@@ -780,7 +975,7 @@ login_throttled(struct request *req, const struct authz *a, const char *username
 }
 
 static enum MHD_Result
-step_login(struct request *req, const struct form *in, const struct authz *a)
+step_login(struct request *req, const struct form *in, struct authz *a)
 {
 	const char *username = form_get(in, "username", NULL);
 	const char *password = form_get(in, "password", NULL);
@@ -806,8 +1001,9 @@ step_login(struct request *req, const struct form *in, const struct authz *a)
 		return login_throttled(req, a, username, wait_ms, which);
 	exists = store_user_get_by_name(st, username, &u) == STORE_OK;
 	/* A federated user has no password here: checked against the dummy hash like an
-	 * unknown name, so that the answer takes as long. */
-	known = exists && !u.disabled && u.idp == NULL;
+	 * unknown name, so that the answer takes as long. (A local user linked to a provider
+	 * keeps the password it had.) */
+	known = exists && !u.disabled && strcmp(u.password_hash, STORE_NO_PASSWORD) != 0;
 	switch (request_password_verify(req, known ? u.password_hash : dummy_hash, password,
 	    &match)) {
 	case ASYNC_PENDING:
@@ -826,7 +1022,8 @@ step_login(struct request *req, const struct form *in, const struct authz *a)
 			log_warn("cannot count a failed login: %s", store_errmsg(st));
 		audit_login(req, a, "login.failed", exists ? u.name : NULL,
 		    !exists ? "unknown username" : u.disabled ? "account disabled" :
-		    u.idp != NULL ? "federated user: signs in through the identity provider" :
+		    strcmp(u.password_hash, STORE_NO_PASSWORD) == 0 ?
+		    "federated user: signs in through the identity provider" :
 		    "wrong password");
 		metrics_login(req->app->metrics, "failed");
 		store_user_clear(&u);
@@ -847,9 +1044,9 @@ step_login(struct request *req, const struct form *in, const struct authz *a)
 }
 
 static enum MHD_Result
-step_consent(struct request *req, const struct form *in, const struct authz *a)
+step_consent(struct request *req, const struct form *in, struct authz *a)
 {
-	const char *decision = form_get(in, "decision", NULL);
+	const char *decision = form_get(in, "decision", NULL), *why;
 	struct who w;
 	enum MHD_Result r;
 
@@ -860,6 +1057,10 @@ step_consent(struct request *req, const struct form *in, const struct authz *a)
 	if (decision == NULL || strcmp(decision, "allow") != 0) {
 		store_user_clear(&w.user);
 		return redirect_error(req, a, "access_denied", "the user denied the request");
+	}
+	if ((why = federated_reach(req, a, &w)) != NULL) {
+		store_user_clear(&w.user);
+		return redirect_error(req, a, "access_denied", why);
 	}
 	if (req->app->cfg->consent_ttl > 0)
 		store_consent_put(app_store(req->app), w.user_id, a->client.id, a->resources, a->scope,
@@ -906,8 +1107,13 @@ ep_authorize(struct request *req)
 		    "Go back to the application and start again.");
 		goto out;
 	}
-	if (step != NULL && strcmp(step, "login") == 0)
+	if (step != NULL && strcmp(step, "login") == 0 && !req->app->cfg->local_login)
+		r = login_page(req, &a, MHD_HTTP_BAD_REQUEST, "Sign in with your identity provider.",
+		    NULL);
+	else if (step != NULL && strcmp(step, "login") == 0)
 		r = step_login(req, &in, &a);
+	else if (step != NULL && strcmp(step, "upstream") == 0)
+		r = step_upstream(req, &a, form_get(&in, "idp", NULL));
 	else if (step != NULL && strcmp(step, "consent") == 0)
 		r = step_consent(req, &in, &a);
 	else

@@ -215,26 +215,3 @@ form_get_nth(const struct form *f, const char *name, size_t nth)
 	}
 	return NULL;
 }
-
-int
-form_encode_append(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		int rc;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			rc = buf_putc(b, (char)c);
-		} else {
-			char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-
-			rc = buf_append(b, esc, 3);
-		}
-		if (rc != BUF_OK)
-			return rc;
-	}
-	return BUF_OK;
-}

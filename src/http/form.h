@@ -60,7 +60,5 @@ const char *form_strerror(int rc);
 /* Percent-decode one component (as in a form) into a new string; FORM_* code. */
 int form_decode(const char *in, size_t len, char **out);
 
-/* Append s percent-encoded for a query string or form (RFC 3986 unreserved kept). */
-int form_encode_append(struct buf *b, const char *s);
 
 #endif

@@ -35,6 +35,7 @@ enum {
 	ROUTE_CORS = 1 << 0,     /* browser MCP clients call it: answer preflights */
 	ROUTE_DEV = 1 << 1,      /* exists only in dev mode */
 	ROUTE_ROOT = 1 << 2,     /* path is absolute, not below the issuer path */
+	ROUTE_PREFIX = 1 << 3,   /* path is a prefix: the endpoint reads the rest */
 };
 
 struct route {
@@ -59,6 +60,7 @@ static const struct route routes[] = {
 	{"healthz", "/healthz", M_GET, 0, ep_healthz},
 	{"readyz", "/readyz", M_GET, 0, ep_readyz},
 	{"metrics", "/metrics", M_GET, 0, ep_metrics},
+	{"idp_callback", "/idp/", M_GET, ROUTE_PREFIX, ep_idp_callback},
 };
 
 /* RFC 8414 §3.1 inserts the well-known segment before the issuer's path:
@@ -207,7 +209,9 @@ route_find(const struct app *app, const char *url, const char **rel)
 		*rel = url + plen;
 	}
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(*rel, routes[i].path) == 0) {
+		if ((routes[i].flags & ROUTE_PREFIX)
+			? strncmp(*rel, routes[i].path, strlen(routes[i].path)) == 0
+			: strcmp(*rel, routes[i].path) == 0) {
 			if ((routes[i].flags & ROUTE_DEV) && !app->dev)
 				return NULL;
 			return &routes[i];

@@ -4,13 +4,16 @@
 
 #include "oauth/upstream.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
+#include "jose/b64url.h"
 #include "jose/jwk.h"
 #include "jose/jws.h"
 #include "oauth/scope.h"
@@ -679,4 +682,318 @@ oom:
 oom_freed:
 	buf_free(&b);
 	return NULL;
+}
+
+/* ---- talking to the provider ---- */
+
+void
+upstream_net_policy(const struct store_idp *p, int allow_http, struct net_policy *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->allow_private = p->allow_private;
+	out->allow_http = allow_http;
+	out->max_bytes = UPSTREAM_MAX_BYTES;
+	out->timeout_ms = UPSTREAM_TIMEOUT_MS;
+}
+
+/* The per-process cache: a few providers, each a document by URL. */
+#define CACHE_SLOTS 32
+
+struct cached_doc {
+	char *url;
+	json_t *doc;
+	int64_t fetched_at;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cached_doc cache[CACHE_SLOTS];
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* The cached document for url (a new reference) when younger than max_age. */
+static json_t *
+cache_get(const char *url, int64_t max_age, int64_t *fetched_at)
+{
+	json_t *doc = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].url != NULL && strcmp(cache[i].url, url) == 0) {
+			if (fetched_at != NULL)
+				*fetched_at = cache[i].fetched_at;
+			if (now_s() - cache[i].fetched_at < max_age)
+				doc = json_incref(cache[i].doc);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return doc;
+}
+
+static void
+cache_put(const char *url, json_t *doc)
+{
+	size_t i, slot = 0;
+	char *copy = strdup(url);
+
+	if (copy == NULL)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].url != NULL && strcmp(cache[i].url, url) == 0) {
+			slot = i;
+			break;
+		}
+		if (cache[i].url == NULL || cache[i].fetched_at < cache[slot].fetched_at)
+			slot = i;
+	}
+	free(cache[slot].url);
+	json_decref(cache[slot].doc);
+	cache[slot].url = copy;
+	cache[slot].doc = json_incref(doc);
+	cache[slot].fetched_at = now_s();
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void
+upstream_cache_clear(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		free(cache[i].url);
+		json_decref(cache[i].doc);
+	}
+	memset(cache, 0, sizeof(cache));
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* GET url: a JSON object answered with 200. */
+static int
+get_json(const char *url, const struct net_policy *np, const char *what, json_t **out, char *err,
+    size_t errlen)
+{
+	const struct net_request req = {.url = url};
+	struct net_response r;
+	char why[200];
+	int rc = -1;
+
+	*out = NULL;
+	if (net_fetch(&req, np, &r, why, sizeof(why)) != 0)
+		snprintf(err, errlen, "cannot fetch the provider's %s: %s", what, why);
+	else if (r.status != 200)
+		snprintf(err, errlen, "the provider's %s answered %ld", what, r.status);
+	else if (!net_response_is_json(&r))
+		snprintf(err, errlen, "the provider's %s is not served as JSON", what);
+	else if ((*out = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen, "the provider's %s is not a JSON object", what);
+	} else
+		rc = 0;
+	net_response_clear(&r);
+	return rc;
+}
+
+int
+upstream_discover(const char *issuer, const struct net_policy *np,
+    struct upstream_metadata *out, char *err, size_t errlen)
+{
+	char url[2200];
+	size_t n = strlen(issuer);
+	json_t *doc;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* OpenID Connect Discovery §4: the well-known path appended to the issuer. */
+	if (snprintf(url, sizeof(url), "%.*s/.well-known/openid-configuration",
+		(int)(n > 0 && issuer[n - 1] == '/' ? n - 1 : n), issuer) >= (int)sizeof(url)) {
+		snprintf(err, errlen, "the issuer is too long");
+		return -1;
+	}
+	if ((doc = cache_get(url, UPSTREAM_CACHE_TTL, NULL)) == NULL) {
+		if (get_json(url, np, "discovery document", &doc, err, errlen) != 0)
+			return -1;
+		/* Only a document that passes is kept. */
+		if ((rc = upstream_metadata_parse(doc, issuer, np->allow_http, out, err, errlen)) == 0)
+			cache_put(url, doc);
+		json_decref(doc);
+		return rc;
+	}
+	rc = upstream_metadata_parse(doc, issuer, np->allow_http, out, err, errlen);
+	json_decref(doc);
+	return rc;
+}
+
+int
+upstream_jwks(const char *jwks_uri, const struct net_policy *np, int refetch, json_t **out,
+    char *err, size_t errlen)
+{
+	int64_t fetched_at = 0;
+	json_t *doc;
+
+	*out = NULL;
+	doc = cache_get(jwks_uri, UPSTREAM_CACHE_TTL, &fetched_at);
+	if (doc != NULL && (!refetch || now_s() - fetched_at < UPSTREAM_JWKS_COOLDOWN)) {
+		*out = doc;
+		return 0;
+	}
+	json_decref(doc);
+	if (get_json(jwks_uri, np, "JWKS", &doc, err, errlen) != 0)
+		return -1;
+	if (!json_is_array(json_object_get(doc, "keys"))) {
+		json_decref(doc);
+		snprintf(err, errlen, "the provider's JWKS has no keys");
+		return -1;
+	}
+	cache_put(jwks_uri, doc);
+	*out = doc;
+	return 0;
+}
+
+/* RFC 6749 §2.3.1: the client_id and secret are form-encoded before they are joined
+ * and base64-encoded. */
+static char *
+basic_credentials_new(const char *client_id, const char *secret)
+{
+	struct buf b;
+	char *enc = NULL, *out = NULL;
+
+	buf_init(&b, 0);
+	if (buf_put_urlencoded(&b, client_id) == BUF_OK && buf_putc(&b, ':') == BUF_OK &&
+	    buf_put_urlencoded(&b, secret) == BUF_OK &&
+	    (enc = b64std_encode_new(b.data, b.len)) != NULL &&
+	    (out = malloc(strlen(enc) + 7)) != NULL)
+		sprintf(out, "Basic %s", enc);
+	if (b.data != NULL)
+		OPENSSL_cleanse(b.data, b.len);
+	buf_free(&b);
+	if (enc != NULL)
+		OPENSSL_clear_free(enc, strlen(enc));
+	return out;
+}
+
+static int
+form_pair(struct buf *b, const char *name, const char *value)
+{
+	int rc = BUF_OK;
+
+	if (b->len > 0)
+		rc |= buf_putc(b, '&');
+	rc |= buf_puts(b, name);
+	rc |= buf_putc(b, '=');
+	rc |= buf_put_urlencoded(b, value);
+	return rc;
+}
+
+int
+upstream_redeem(const struct upstream_metadata *md, const struct store_idp *p,
+    const char *secret, const char *code, const char *verifier, const char *redirect_uri,
+    const struct net_policy *np, char **id_token, char **access_token, char *err,
+    size_t errlen)
+{
+	struct net_request req = {.url = md->token_endpoint};
+	struct net_response r;
+	struct buf form;
+	char why[200], *auth = NULL;
+	json_t *doc = NULL;
+	const char *v;
+	int rc = -1;
+
+	*id_token = *access_token = NULL;
+	memset(&r, 0, sizeof(r));
+	buf_init(&form, 0);
+	if (form_pair(&form, "grant_type", "authorization_code") != BUF_OK ||
+	    form_pair(&form, "code", code) != BUF_OK ||
+	    form_pair(&form, "redirect_uri", redirect_uri) != BUF_OK ||
+	    form_pair(&form, "code_verifier", verifier) != BUF_OK)
+		goto oom;
+	if (secret == NULL || md->auth_post) {
+		if (form_pair(&form, "client_id", p->client_id) != BUF_OK ||
+		    (secret != NULL && form_pair(&form, "client_secret", secret) != BUF_OK))
+			goto oom;
+	} else if ((auth = basic_credentials_new(p->client_id, secret)) == NULL)
+		goto oom;
+	req.form = form.data;
+	req.authorization = auth;
+	if (net_fetch(&req, np, &r, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "cannot reach the provider's token endpoint: %s", why);
+		goto out;
+	}
+	doc = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, NULL);
+	if (r.status != 200) {
+		v = json_string_value(json_object_get(doc, "error"));
+		snprintf(err, errlen, "the provider's token endpoint answered %ld%s%.60s", r.status,
+		    v ? ": " : "", v ? v : "");
+		goto out;
+	}
+	if (!json_is_object(doc) || (v = json_string_value(json_object_get(doc, "id_token"))) == NULL) {
+		snprintf(err, errlen, "the provider's token answer has no id_token");
+		goto out;
+	}
+	if ((*id_token = strdup(v)) == NULL)
+		goto oom;
+	v = json_string_value(json_object_get(doc, "access_token"));
+	if (v != NULL && (*access_token = strdup(v)) == NULL)
+		goto oom;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	if (rc != 0) {
+		free(*id_token);
+		free(*access_token);
+		*id_token = *access_token = NULL;
+	}
+	if (form.data != NULL)
+		OPENSSL_cleanse(form.data, form.len);
+	buf_free(&form);
+	if (auth != NULL)
+		OPENSSL_clear_free(auth, strlen(auth));
+	json_decref(doc);
+	net_response_clear(&r);
+	return rc;
+}
+
+int
+upstream_userinfo(const struct upstream_metadata *md, const char *access_token,
+    const struct net_policy *np, json_t **out, char *err, size_t errlen)
+{
+	struct net_request req = {.url = md->userinfo_endpoint};
+	struct net_response r;
+	char why[200], auth[4096];
+	int rc = -1;
+
+	*out = NULL;
+	if (md->userinfo_endpoint == NULL || access_token == NULL) {
+		snprintf(err, errlen, "the provider has no userinfo endpoint to ask for missing claims");
+		return -1;
+	}
+	if (snprintf(auth, sizeof(auth), "Bearer %s", access_token) >= (int)sizeof(auth)) {
+		snprintf(err, errlen, "the provider's access token is too long");
+		return -1;
+	}
+	req.authorization = auth;
+	if (net_fetch(&req, np, &r, why, sizeof(why)) != 0)
+		snprintf(err, errlen, "cannot reach the provider's userinfo endpoint: %s", why);
+	else if (r.status != 200)
+		snprintf(err, errlen, "the provider's userinfo endpoint answered %ld", r.status);
+	else if ((*out = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		snprintf(err, errlen, "the provider's userinfo answer is not a JSON object");
+	} else
+		rc = 0;
+	OPENSSL_cleanse(auth, sizeof(auth));
+	net_response_clear(&r);
+	return rc;
 }

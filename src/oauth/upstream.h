@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "jose/seal.h"
+#include "net/fetch.h"
 #include "store/store.h"
 
 #define UPSTREAM_NAME_MAX 32
@@ -143,5 +144,42 @@ struct upstream_map {
  * every scope. NULL with *reachable 1 means out of memory. */
 char *upstream_reach_new(const struct upstream_map *maps, size_t n, const json_t *groups,
     const char *resource_uri, const char *resource_scopes, int *reachable);
+
+/* ---- talking to the provider (blocking: run these on a worker) ---- */
+
+#define UPSTREAM_MAX_BYTES (256 * 1024)
+#define UPSTREAM_TIMEOUT_MS 10000
+#define UPSTREAM_CACHE_TTL 3600      /* discovery documents and JWKS are kept an hour */
+#define UPSTREAM_JWKS_COOLDOWN 60    /* an unknown kid refetches the JWKS at most this often */
+
+/* The policy of every request to provider p: https unless allow_http, its own
+ * --allow-private, the size and time limits above. */
+void upstream_net_policy(const struct store_idp *p, int allow_http, struct net_policy *out);
+
+/* The provider's discovery document, checked (upstream_metadata_parse), from a per-process
+ * cache of UPSTREAM_CACHE_TTL. */
+int upstream_discover(const char *issuer, const struct net_policy *np,
+    struct upstream_metadata *out, char *err, size_t errlen);
+
+/* The provider's JWKS (a new reference), cached like discovery; with refetch, fetched
+ * again unless it was fetched less than UPSTREAM_JWKS_COOLDOWN ago (an unknown kid:
+ * the provider rotated its keys, or someone presents a token no key signed). */
+int upstream_jwks(const char *jwks_uri, const struct net_policy *np, int refetch, json_t **out,
+    char *err, size_t errlen);
+
+/* Redeem the upstream code at the token endpoint (client_secret_basic, or _post when the
+ * provider asks; no secret: a public client), with the PKCE verifier. *id_token and
+ * *access_token are new strings; an error answer gives -1 with the provider's error. */
+int upstream_redeem(const struct upstream_metadata *md, const struct store_idp *p,
+    const char *secret, const char *code, const char *verifier, const char *redirect_uri,
+    const struct net_policy *np, char **id_token, char **access_token, char *err,
+    size_t errlen);
+
+/* The userinfo answer for access_token (a new reference to a JSON object). */
+int upstream_userinfo(const struct upstream_metadata *md, const char *access_token,
+    const struct net_policy *np, json_t **out, char *err, size_t errlen);
+
+/* Forget what the cache holds (tests). */
+void upstream_cache_clear(void);
 
 #endif

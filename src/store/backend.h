@@ -38,6 +38,8 @@ struct store_cache;
 	X(user_get_by_idp,                                                                      \
 	    (struct store * st, const char *idp, const char *sub, struct store_user *out),      \
 	    (st, idp, sub, out))                                                                \
+	X(user_link_idp, (struct store * st, int64_t id, const char *idp, const char *sub),     \
+	    (st, id, idp, sub))                                                                 \
 	X(user_set_idp_claims,                                                                  \
 	    (struct store * st, int64_t id, const char *email, const char *groups),             \
 	    (st, id, email, groups))                                                            \

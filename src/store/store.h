@@ -153,6 +153,9 @@ int store_user_add_federated(struct store *st, const char *name, const char *idp
     const char *sub, int64_t now, int64_t *id);
 int store_user_get_by_idp(struct store *st, const char *idp, const char *sub,
     struct store_user *out);
+/* Link a local user to (idp, sub): the first sign-in through a provider that vouches for
+ * the user's email. NOTFOUND when the user is unknown or already linked. */
+int store_user_link_idp(struct store *st, int64_t id, const char *idp, const char *sub);
 /* What the provider asserted at the user's last upstream login (email may be NULL). */
 int store_user_set_idp_claims(struct store *st, int64_t id, const char *email,
     const char *groups);

@@ -50,4 +50,7 @@ char *buf_take(struct buf *b);
 /* Free the contents (wiped first, for buffers that held secrets) and reset. */
 void buf_free(struct buf *b);
 
+/* Append s percent-encoded for a query string or form (RFC 3986 unreserved kept). */
+int buf_put_urlencoded(struct buf *b, const char *s);
+
 #endif

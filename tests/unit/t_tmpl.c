@@ -338,10 +338,11 @@ static json_t *
 page_ctx(const char *page, const char *v)
 {
 	if (strcmp(page, "login.html") == 0)
-		return json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}], s:s, s:s, s:s, s:s}",
+		return json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}], s:s, s:s, s:s, s:s, "
+				 "s:b, s:[{s:s, s:s}]}",
 		    "client_name", v, "error", v, "action", v, "params", "name", v, "value", v,
 		    "name", v, "value", v, "csrf", v, "username", v, "issuer", v, "issuer_name",
-		    v);
+		    v, "local_login", 1, "providers", "name", v, "display_name", v);
 	if (strcmp(page, "consent.html") == 0)
 		return json_pack("{s:s, s:s, s:b, s:[{s:s, s:s}], s:[s, s], s:s, s:s,"
 				 " s:[{s:s, s:s}], s:s, s:s, s:s}",

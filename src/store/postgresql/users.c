@@ -166,3 +166,16 @@ pgsql_user_set_idp_claims(struct store *st, int64_t id, const char *email, const
 	pgdb_int(&p, id);
 	return pgdb_exec_found(st, sql, &p);
 }
+
+int
+pgsql_user_link_idp(struct store *st, int64_t id, const char *idp, const char *sub)
+{
+	static const char sql[] =
+	    "UPDATE users SET idp = $1, idp_sub = $2 WHERE id = $3 AND idp IS NULL";
+	struct pgdb_params p = {0};
+
+	pgdb_text(&p, idp);
+	pgdb_text(&p, sub);
+	pgdb_int(&p, id);
+	return pgdb_exec_found(st, sql, &p);
+}

@@ -191,3 +191,22 @@ sqlite_user_set_idp_claims(struct store *st, int64_t id, const char *email, cons
 		rc = STORE_NOTFOUND;
 	return rc;
 }
+
+int
+sqlite_user_link_idp(struct store *st, int64_t id, const char *idp, const char *sub)
+{
+	static const char sql[] =
+	    "UPDATE users SET idp = ?, idp_sub = ? WHERE id = ? AND idp IS NULL";
+	sqlite3_stmt *s = db_stmt(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return STORE_ERROR;
+	sqlite3_bind_text(s, 1, idp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, sub, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, id);
+	rc = db_exec_stmt(s);
+	if (rc == STORE_OK && sqlite3_changes(db_handle(st)) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
