@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -339,6 +340,29 @@ claims_check(const json_t *claims, const struct upstream_expect *e, char *err, s
 	return UPSTREAM_OK;
 }
 
+/* Does the token's first segment decode to a header whose alg is "none"? */
+static int
+header_alg_is_none(const char *token)
+{
+	const char *dot = strchr(token, '.');
+	unsigned char *raw;
+	size_t len = 0;
+	json_t *h;
+	int none = 0;
+
+	if (dot == NULL || dot - token > 1024 ||
+	    (raw = b64url_decode_new(token, (size_t)(dot - token), &len)) == NULL)
+		return 0;
+	if ((h = json_loadb((const char *)raw, len, 0, NULL)) != NULL) {
+		const char *alg = json_string_value(json_object_get(h, "alg"));
+
+		none = alg != NULL && strcasecmp(alg, "none") == 0;
+		json_decref(h);
+	}
+	free(raw);
+	return none;
+}
+
 enum upstream_refusal
 upstream_id_token_check(const char *token, const json_t *jwks, const struct upstream_expect *e,
     json_t **claims, char *err, size_t errlen)
@@ -351,8 +375,15 @@ upstream_id_token_check(const char *token, const json_t *jwks, const struct upst
 
 	*claims = NULL;
 	memset(&jws, 0, sizeof(jws));
-	if (token == NULL || jws_parse(token, strlen(token), &jws) != 0)
+	if (token == NULL)
 		return refuse(UPSTREAM_MALFORMED, err, errlen, "the ID token is not a compact JWS");
+	if (jws_parse(token, strlen(token), &jws) != 0) {
+		/* An unsigned token (alg "none", empty signature) does not even parse: say so. */
+		if (header_alg_is_none(token))
+			return refuse(UPSTREAM_ALG, err, errlen,
+			    "the ID token's alg none is not accepted (RS256, ES256, EdDSA)");
+		return refuse(UPSTREAM_MALFORMED, err, errlen, "the ID token is not a compact JWS");
+	}
 	/* The allow-list: an algorithm this server verifies with an asymmetric key. "none"
 	 * and HMAC (whose "secret" an attacker would take from the public JWKS) never. */
 	if ((alg = jws_alg_parse(jws.alg)) == JWS_ALG_NONE) {

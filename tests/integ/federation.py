@@ -4,7 +4,7 @@ consent, the code and the token. Cookies persist in a jar file between commands,
 a test can replay a step with the same browser, or with another one (another jar).
 
 usage: python3 federation.py JAR COMMAND ARGS...
-  login ISSUER CLIENT_ID RESOURCE SCOPE LOGIN [IDP_INDEX]
+  login ISSUER CLIENT_ID RESOURCE SCOPE LOGIN [IDP]
         the whole flow as LOGIN at the provider (its development login page accepts any
         password); prints key=value lines:
           start=STATUS        /authorize (200: the login page; 303: straight upstream)
@@ -17,9 +17,10 @@ usage: python3 federation.py JAR COMMAND ARGS...
           error=ERROR         the OAuth error the client got instead, if any
           token=STATUS access_token=JWT scope=SCOPE   the code redeemed
   get URL           one GET with the jar: "status=N location=URL" and page=TEXT
-  start ISSUER CLIENT_ID RESOURCE SCOPE [IDP_INDEX]
+  start ISSUER CLIENT_ID RESOURCE SCOPE [IDP]
         only as far as the provider: prints "upstream=URL" (its authorization request)
-Every wait is bounded (10 s per request).
+IDP picks the provider's button: its name, or its place on the page (default 0).
+Every wait is bounded (20 s per request).
 """
 import base64
 import hashlib
@@ -77,7 +78,7 @@ class Browser:
         if data is not None:
             req.add_header("Content-Type", "application/x-www-form-urlencoded")
         try:
-            r = self.opener.open(req, timeout=10)
+            r = self.opener.open(req, timeout=20)
         except urllib.error.HTTPError as e:
             r = e
         body = r.read().decode("utf-8", "replace")
@@ -129,7 +130,13 @@ def to_upstream(b, out, issuer, client_id, resource, scope, idp_index):
     out.append("start=%d" % status)
     if status == 200:
         out.append("buttons=%d" % body.count("Sign in with"))
-        status, loc, body = b.submit(url, body, idp_index)
+        if not str(idp_index).isdigit():
+            # The button of the provider of that name.
+            f = Forms()
+            f.feed(body)
+            idp_index = next((i for i, form in enumerate(f.forms)
+                              if ("idp", idp_index) in form["fields"]), 0)
+        status, loc, body = b.submit(url, body, int(idp_index))
     if status != 303 or loc is None or loc.startswith(issuer):
         out.append("page=" + page_text(body))
         return None, verifier
@@ -138,7 +145,7 @@ def to_upstream(b, out, issuer, client_id, resource, scope, idp_index):
 
 def cmd_start(b, issuer, client_id, resource, scope, idp_index="0"):
     out = []
-    loc, _ = to_upstream(b, out, issuer, client_id, resource, scope, int(idp_index))
+    loc, _ = to_upstream(b, out, issuer, client_id, resource, scope, idp_index)
     if loc is not None:
         out.append("upstream=" + loc)
     return out
@@ -146,7 +153,7 @@ def cmd_start(b, issuer, client_id, resource, scope, idp_index="0"):
 
 def cmd_login(b, issuer, client_id, resource, scope, login, idp_index="0"):
     out = []
-    loc, verifier = to_upstream(b, out, issuer, client_id, resource, scope, int(idp_index))
+    loc, verifier = to_upstream(b, out, issuer, client_id, resource, scope, idp_index)
     if loc is None:
         return out
     # The provider's pages: its login form, then its consent, until it sends us back.
