@@ -1,4 +1,4 @@
-/* Fuzz target: form bodies and query strings (form_parse, form_decode, form_encode_append). */
+/* Fuzz target: form bodies and query strings (form_parse, form_decode, buf_put_urlencoded). */
 #include "config.h"
 
 #include "http/form.h"
@@ -26,9 +26,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)form_get(&f, f.v[i].name, &dup);
 			FUZZ_ASSERT(form_get_nth(&f, f.v[i].name, 0) != NULL);
 			FUZZ_ASSERT(buf_puts(&b, i > 0 ? "&" : "") == 0);
-			FUZZ_ASSERT(form_encode_append(&b, f.v[i].name) == 0);
+			FUZZ_ASSERT(buf_put_urlencoded(&b, f.v[i].name) == 0);
 			FUZZ_ASSERT(buf_putc(&b, '=') == 0);
-			FUZZ_ASSERT(form_encode_append(&b, f.v[i].value) == 0);
+			FUZZ_ASSERT(buf_put_urlencoded(&b, f.v[i].value) == 0);
 		}
 		FUZZ_ASSERT(form_parse(b.data != NULL ? b.data : "", b.len, &again) == FORM_OK);
 		FUZZ_ASSERT(again.n == f.n);
