@@ -62,7 +62,10 @@ try {
 } catch (e) {
 	if (!(e instanceof UnauthorizedError)) throw e;
 }
-const back = await authorize(provider.authorizationUrl, { username, password });
+// UPSTREAM="IDP:LOGIN": sign in through that upstream provider as LOGIN instead.
+const upstream = process.env.UPSTREAM
+	? { idp: process.env.UPSTREAM.split(':')[0], login: process.env.UPSTREAM.split(':')[1] } : null;
+const back = await authorize(provider.authorizationUrl, { username, password, upstream });
 if (back.searchParams.get('error')) throw new Error(`authorization error: ${back.search}`);
 if (back.searchParams.get('state') !== provider.lastState) throw new Error('state mismatch');
 await first.finishAuth(back.searchParams.get('code'));

@@ -49,6 +49,30 @@ is "$(echo "$out" | jq -r .token.client_id)" "$DOC_URL" "metadata document: clie
 is "$(authd client list --json | jq -r '[.[].origin] | sort | join(",")')" "cimd,dcr" \
 	"one client registered dynamically, one known by its document"
 
+# Once more, the user signing in through the enterprise's provider (oidc-provider): the
+# SDK's flow is the same, the sign-in happens upstream (DESIGN.md §10.3).
+if [ -d "$IOP/node_modules/oidc-provider" ]; then
+	IDP_PORT=$(free_port)
+	(cd "$IOP" && PORT=$IDP_PORT CLIENT_ID=authd CLIENT_SECRET=corp-secret-1 \
+		REDIRECT_URI="$ISSUER/idp/corp/callback" \
+		USERS='{"carol":{"email":"carol@corp.example","email_verified":true,"groups":["eng"]}}' \
+		exec "$NODE" upstream_idp.mjs >"$T/idp.out" 2>"$T/idp.err") &
+	IDP_PID=$!
+	wait_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration"
+	printf 'corp-secret-1\n' | authd idp add corp --issuer "http://127.0.0.1:$IDP_PORT" \
+		--client-id authd --client-secret-stdin --scopes "openid email groups" --jit \
+		--allow-private >/dev/null
+	authd idp map corp --group eng --resource "$RES" >/dev/null
+	out=$(cd "$IOP" && UPSTREAM=corp:carol "$NODE" mcp_client.mjs "$RES" - - dcr 2>"$T/client.err")
+	ok $? "through the enterprise IdP: the SDK client authorizes and calls the tool"
+	[ -n "$out" ] || sed 's/^/# /' "$T/client.err"
+	is "$(echo "$out" | jq -r .echo)" hello "through the enterprise IdP: tools/call"
+	is "$(echo "$out" | jq -r .echo_meta.sub)" corp:carol "the MCP server saw the federated user"
+	is "$(echo "$out" | jq -r .token.aud)" "$RES" "the token's audience is the MCP server"
+	is "$(echo "$out" | jq -r .echo_after_refresh)" again "and refresh works for a federated user"
+	kill "$IDP_PID" 2>/dev/null
+fi
+
 # The MCP server refuses a perfectly valid token minted for another resource.
 WRONG=$(authd token mint --resource "$OTHER" --sub alice)
 req POST "$RES" -H "Authorization: Bearer $WRONG" -H 'Content-Type: application/json' \
