@@ -15,6 +15,8 @@ The issuer http://127.0.0.1:PORT/MODE misbehaves as MODE says:
   big             a 300 KiB token response
   issuer-mismatch the discovery document names another issuer
   error           the authorization endpoint answers error=server_error
+  post            a correct provider that lists only client_secret_post and refuses
+                  HTTP Basic credentials at its token endpoint
 The authorization endpoint redirects back at once (no pages); the code carries the
 nonce, so the server keeps no state. Writes its port to PORT_FILE once it listens.
 """
@@ -86,7 +88,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "response_types_supported": ["code"],
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                "token_endpoint_auth_methods_supported":
+                    ["client_secret_post"] if mode == "post" else ["client_secret_basic"],
             })
         elif rest == "/jwks":
             self.reply(200, {"keys": [json.loads(KEY.export_public())]})
@@ -116,6 +119,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if auth.startswith("Basic "):
             client_id = urllib.parse.unquote(
                 base64.b64decode(auth[6:]).decode().split(":", 1)[0])
+        if mode == "post":
+            if auth or form.get("client_secret", [""])[0] != "hostile-secret":
+                self.reply(401, {"error": "invalid_client"})
+                return
+            client_id = form.get("client_id", ["?"])[0]
         code = form.get("code", [""])[0]
         nonce = base64.urlsafe_b64decode(code + "=" * (-len(code) % 4)).decode()
         now = int(time.time())

@@ -17,7 +17,7 @@ IDP_PID=$!
 trap 'kill $IDP_PID 2>/dev/null' EXIT
 for _ in $(seq 1 100); do [ -s "$T/idp.port" ] && break; sleep 0.05; done
 IDP=http://127.0.0.1:$(cat "$T/idp.port")
-MODES="good nonce iss aud expired alg-none hs256 unknown-kid no-sub unverified slow big issuer-mismatch error"
+MODES="good post nonce iss aud expired alg-none hs256 unknown-kid no-sub unverified slow big issuer-mismatch error"
 for m in $MODES; do
 	extra=--jit
 	[ "$m" = unverified ] && extra=--link-verified-email
@@ -44,6 +44,8 @@ signed_in() {
 out=$(fed "$T/jar-good" login "$ISSUER" "$APP" "$RES" "files:read" x h-good)
 is "$(val "$out" callback)" 303 "the well-behaved mode signs in (the harness works)"
 is "$(val "$out" token)" 200 "and ends in a token"
+out=$(fed "$T/jar-post" login "$ISSUER" "$APP" "$RES" "files:read" x h-post)
+is "$(val "$out" token)" 200 "a provider that takes only client_secret_post: the secret goes in the form"
 
 # refused MODE REASON-REGEX DESCRIPTION
 refused() {

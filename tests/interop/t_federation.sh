@@ -181,6 +181,27 @@ submit step=login username=dave password=local-pass-1 >/dev/null
 is "$STATUS" 400 "a password login posted anyway is refused"
 stop_serve
 
+# ---- --link-verified-email: a local user named by the verified email ----
+stop_serve
+printf 'local-pass-2\n' | authd user add carol@corp.example --password-stdin >/dev/null
+authd idp remove corp >/dev/null
+authd idp remove other >/dev/null
+printf 'corp-secret-1\n' | authd idp add corp --issuer "$IDP" --client-id authd \
+	--client-secret-stdin --display-name "Corp SSO" --scopes "openid email groups" \
+	--link-verified-email --allow-private >/dev/null
+start_serve
+db_exec "UPDATE users SET idp = NULL, idp_sub = NULL WHERE name = 'carol'"
+out=$(fed "$T/jar-link" login "$ISSUER" "$APP" "$RES" "files:read" carol)
+is "$(val "$out" token)" 200 "carol's verified email links her first sign-in to the local user of that name"
+is "$(jwt_json 2 "$(val "$out" access_token)" | jq -r .sub)" "carol@corp.example" "the token is that user's"
+is "$(authd --json user list | jq -c '.[] | select(.name == "carol@corp.example") | [.idp, .sub]')" \
+	'["corp","carol"]' "now linked to (corp, carol)"
+like "$(audit_last user.linked)" '"idp":"corp","sub":"carol"' "the link is audited"
+browse "$ISSUER/authorize?response_type=code&client_id=$APP&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&resource=$(printf %s "$RES" | jq -sRr @uri)"
+submit step=login username=carol@corp.example password=local-pass-2 >/dev/null
+is "$STATUS" 200 "a linked user keeps the password she had (the consent page follows)"
+stop_serve
+
 # ---- the provider removed: its users' tokens end ----
 start_serve
 out=$(fed "$T/jar-carol2" login "$ISSUER" "$APP" "$RES" "files:read" carol)
