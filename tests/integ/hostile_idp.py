@@ -18,7 +18,8 @@ The issuer http://127.0.0.1:PORT/MODE misbehaves as MODE says:
   post            a correct provider that lists only client_secret_post and refuses
                   HTTP Basic credentials at its token endpoint
 The authorization endpoint redirects back at once (no pages); the code carries the
-nonce, so the server keeps no state. Writes its port to PORT_FILE once it listens.
+nonce, so the server keeps no state. Writes its port to PORT_FILE once it listens, and
+each GET ("GET /MODE/PATH") to PORT_FILE.log.
 """
 import base64
 import http.server
@@ -78,6 +79,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         mode, rest, base, q = self.split()
+        with open(self.server.log_path, "a") as log:
+            log.write("GET /%s%s\n" % (mode, rest))
         if rest == "/.well-known/openid-configuration":
             self.reply(200, {
                 "issuer": "http://127.0.0.1:1/elsewhere" if mode == "issuer-mismatch" else base,
@@ -158,6 +161,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 def main():
     srv = Server(("127.0.0.1", 0), Handler)
+    srv.log_path = sys.argv[1] + ".log"
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     import os

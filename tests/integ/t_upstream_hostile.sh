@@ -64,6 +64,11 @@ refused expired '^exp ' "an expired ID token"
 refused alg-none '^alg ' "alg none"
 refused hs256 '^alg ' "HS256 keyed with the public key"
 refused unknown-kid '^unknown_kid ' "a kid the JWKS never publishes (after one refetch)"
+is "$(grep -c '^GET /unknown-kid/jwks$' "$T/idp.port.log")" 1 \
+	"the unknown kid made no second JWKS fetch within the cool-down (fetched once)"
+refused unknown-kid '^unknown_kid ' "the same again"
+is "$(grep -c '^GET /unknown-kid/jwks$' "$T/idp.port.log")" 1 \
+	"and a second sign-in with an unknown kid does not fetch the JWKS again (no amplification)"
 refused no-sub '^sub ' "no sub"
 refused slow "token endpoint.*(Timeout|timed out)" "a token endpoint slower than 10 s"
 refused big "larger than" "a 300 KiB token answer"
