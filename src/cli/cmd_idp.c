@@ -236,7 +236,7 @@ idp_remove(struct cli *c, const char *name)
 {
 	int rc;
 
-	if ((rc = store_begin(c->st)) != STORE_OK)
+	if (store_begin(c->st) != STORE_OK)
 		return cli_fail("cannot remove identity provider: %s", store_errmsg(c->st));
 	rc = store_idp_remove(c->st, name, cli_now());
 	if (rc == STORE_OK)

@@ -100,7 +100,9 @@ sleep 1.7
 login alice wrong
 is "$STATUS" 401 "failure 5"
 login alice wrong
-is "$(header Retry-After)" 2 "the delay stays at the cap (login_throttle_max_delay)"
+# Uncapped it would be 4 s; what is left of the 2 s cap may read 1 when the hash of
+# failure 5 was slow (sanitizers).
+like "$(header Retry-After)" '^[12]$' "the delay stays at the cap (login_throttle_max_delay)"
 sleep 2.2
 login alice 'correct horse'
 is "$STATUS" 200 "no permanent lockout: after the capped delay the owner gets in"
