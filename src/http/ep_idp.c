@@ -547,7 +547,7 @@ callback_begin(struct request *req, const char *idp_name, const struct form *in)
 		r = reply_error_status(req, 500, "server_error", "out of memory");
 		goto out;
 	}
-	if ((rc = store_idp_get(app_store(req->app), idp_name, &j->idp)) != STORE_OK) {
+	if (store_idp_get(app_store(req->app), idp_name, &j->idp) != STORE_OK) {
 		free(j);
 		r = refuse(req, 404, "Unknown identity provider", "This provider is not registered here.");
 		goto out;
