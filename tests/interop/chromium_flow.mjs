@@ -50,21 +50,9 @@ function watch(page) {
 	});
 }
 
-async function clickAndWait(page, selector) {
-	await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: 15000 }),
-		page.click(selector)]);
-}
-
-try {
-	// ---- 1. keyboard pass and the password login, in one browser context ----
-	const ctx1 = await browser.createBrowserContext();
-	const page = await ctx1.newPage();
-	watch(page);
-	await page.goto(authorizeUrl('pw-state'), { waitUntil: 'load' });
-	await page.screenshot({ path: `${SHOTS}/login.png`, fullPage: true });
-	result.login_title = await page.title();
-	// Tab through every control from the top of the page (the username field has
-	// autofocus): each must take the focus and have a name.
+// Tab through every control from the top of the page (a field with autofocus would
+// start in the middle): each must take the focus and have a name.
+async function tabPass(page) {
 	await page.evaluate(() => { document.body.tabIndex = -1; document.body.focus(); });
 	const seen = [];
 	for (let i = 0; i < 12; i++) {
@@ -80,9 +68,29 @@ try {
 		if (seen.some((s) => s.tag === f.tag && s.label === f.label && s.type === f.type)) break;
 		seen.push(f);
 	}
-	result.keyboard = seen;
-	const controls = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), button')].length);
-	result.controls = controls;
+	return seen;
+}
+
+async function controlCount(page) {
+	return page.evaluate(() =>
+		[...document.querySelectorAll('input:not([type=hidden]), button, a[href], select, textarea')].length);
+}
+
+async function clickAndWait(page, selector) {
+	await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: 15000 }),
+		page.click(selector)]);
+}
+
+try {
+	// ---- 1. keyboard pass and the password login, in one browser context ----
+	const ctx1 = await browser.createBrowserContext();
+	const page = await ctx1.newPage();
+	watch(page);
+	await page.goto(authorizeUrl('pw-state'), { waitUntil: 'load' });
+	await page.screenshot({ path: `${SHOTS}/login.png`, fullPage: true });
+	result.login_title = await page.title();
+	result.keyboard = await tabPass(page);
+	result.controls = await controlCount(page);
 	// The password login by keyboard alone.
 	await page.focus('#username');
 	await page.keyboard.type(USERNAME);
@@ -91,6 +99,8 @@ try {
 	await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.keyboard.press('Enter')]);
 	await page.screenshot({ path: `${SHOTS}/consent.png`, fullPage: true });
 	result.consent_title = await page.title();
+	result.consent_keyboard = await tabPass(page);
+	result.consent_controls = await controlCount(page);
 	await clickAndWait(page, 'button[name=decision][value=allow]');
 	result.password_code = codes.find((c) => c.state === 'pw-state') ?? null;
 	await ctx1.close();

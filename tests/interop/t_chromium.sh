@@ -53,6 +53,10 @@ is "$(echo "$out" | jq -r '.keyboard | length')" "$(echo "$out" | jq -r .control
 	"every control of the page is reachable"
 is "$(echo "$out" | jq -r '[.keyboard[] | select(.label == "")] | length')" 0 "and labelled"
 like "$(echo "$out" | jq -r .consent_title)" "^Allow access" "typing and Enter signed in: the consent page"
+is "$(echo "$out" | jq -r '[.consent_keyboard[] | .label] | join("|")')" "Deny|Allow" \
+	"keyboard only on the consent page: Deny, then Allow"
+is "$(echo "$out" | jq -r '.consent_keyboard | length')" "$(echo "$out" | jq -r .consent_controls)" \
+	"every control of the consent page is reachable, and labelled"
 is "$(echo "$out" | jq -r '.password_code.state')" pw-state "the password login ends with a code at the loopback client"
 like "$(echo "$out" | jq -r '.password_code.code')" '^[A-Za-z0-9_-]{43}$' "a code"
 is "$(echo "$out" | jq -r '.password_code.iss')" "$ISSUER" "with iss (RFC 9207)"
