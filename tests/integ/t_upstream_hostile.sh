@@ -14,7 +14,7 @@ printf 'local-pass-1\n' | authd user add dave@corp.example --password-stdin >/de
 
 /usr/bin/python3 "$TOP_SRCDIR/tests/integ/hostile_idp.py" "$T/idp.port" 2>"$T/idp.err" &
 IDP_PID=$!
-trap 'kill $IDP_PID 2>/dev/null' EXIT
+CLEANUP_EXTRA='kill $IDP_PID 2>/dev/null'
 for _ in $(seq 1 100); do [ -s "$T/idp.port" ] && break; sleep 0.05; done
 IDP=http://127.0.0.1:$(cat "$T/idp.port")
 MODES="good post nonce iss aud expired alg-none hs256 unknown-kid no-sub unverified slow big issuer-mismatch error"

@@ -31,7 +31,7 @@ IDP_PORT=$(free_port)
 	USERS='{"carol":{"email":"carol@corp.example","email_verified":true,"groups":["eng"]}}' \
 	exec "$NODE" upstream_idp.mjs >"$T/idp.out" 2>"$T/idp.err") &
 IDP_PID=$!
-trap 'kill $IDP_PID 2>/dev/null' EXIT
+CLEANUP_EXTRA='kill $IDP_PID 2>/dev/null'
 wait_http "http://127.0.0.1:$IDP_PORT/.well-known/openid-configuration"
 ok $? "oidc-provider is up on another site"
 printf 'corp-secret-1\n' | authd idp add corp --issuer "http://127.0.0.1:$IDP_PORT" \

@@ -34,7 +34,7 @@ USERS='{"alice":{"email":"alice@corp.example","email_verified":true,"groups":["e
 	REDIRECT_URI="$ISSUER/idp/corp/callback" USERS="$USERS" \
 	exec "$NODE" upstream_idp.mjs >"$T/idp.out" 2>"$T/idp.err") &
 IDP_PID=$!
-trap 'kill $IDP_PID 2>/dev/null' EXIT
+CLEANUP_EXTRA='kill $IDP_PID 2>/dev/null'
 wait_http "$IDP/.well-known/openid-configuration"; ok $? "oidc-provider is up as the enterprise IdP"
 
 printf 'corp-secret-1\n' | authd idp add corp --issuer "$IDP" --client-id authd \
