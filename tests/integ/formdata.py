@@ -34,22 +34,32 @@ class Forms(html.parser.HTMLParser):
             self.cur = None
 
 
-def main():
+def pick_form(page, names):
+    """The form of page (HTML text) to fill in the fields names: the first that has all of
+    them (on a login page with identity providers' buttons, the password form), else
+    the first that has one of them, else the first. A dict {"action", "fields"}, or
+    None when the page has no form."""
     f = Forms()
-    f.feed(sys.stdin.read())
+    f.feed(page)
     if not f.forms:
-        sys.exit("no form on the page")
-    # The form that has the fields the arguments fill in (the password form of a login
-    # page that also has identity providers' buttons), else the first one.
-    names = [arg.partition("=")[0] for arg in sys.argv[1:]]
-    form = next((fm for fm in f.forms if names and
-                 all(any(n == fname for fname, _ in fm["fields"]) for n in names)), None)
+        return None
+    names = list(names)
+    for fm in f.forms:
+        if names and all(any(n == fname for fname, _ in fm["fields"]) for n in names):
+            return fm
+    for fm in f.forms:
+        if any(n == fname for n in names for fname, _ in fm["fields"]):
+            return fm
+    return f.forms[0]
+
+
+def main():
+    args = [arg.partition("=") for arg in sys.argv[1:]]
+    form = pick_form(sys.stdin.read(), [name for name, _, _ in args])
     if form is None:
-        form = next((fm for fm in f.forms if any(n == fname for n in names
-                                                  for fname, _ in fm["fields"])), f.forms[0])
+        sys.exit("no form on the page")
     fields = list(form["fields"])
-    for arg in sys.argv[1:]:
-        name, _, value = arg.partition("=")
+    for name, _, value in args:
         fields = [(n, v) for (n, v) in fields if n != name]
         fields.append((name, value))
     print(form["action"])

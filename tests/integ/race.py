@@ -58,7 +58,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from formdata import Form  # noqa: E402  (the same browser as the shell tests)
+from formdata import pick_form  # noqa: E402  (the same browser as the shell tests)
 
 TIMEOUT = 120
 
@@ -246,12 +246,11 @@ def mixed(base, seconds, spec):
             return a
 
         def submit(page, **fields):
-            f = Form()
-            f.feed(page.body.decode(errors="replace"))
-            if f.action is None:
+            f = pick_form(page.body.decode(errors="replace"), fields.keys())
+            if f is None:
                 return None
-            data = [(k, v) for (k, v) in f.fields if k not in fields] + list(fields.items())
-            return go("POST", f.action, data)
+            data = [(k, v) for (k, v) in f["fields"] if k not in fields] + list(fields.items())
+            return go("POST", f["action"], data)
 
         def authorize_url(challenge):
             return base + "/authorize?" + urllib.parse.urlencode({
