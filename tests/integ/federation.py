@@ -24,7 +24,6 @@ Every wait is bounded (20 s per request).
 """
 import base64
 import hashlib
-import html.parser
 import http.cookiejar
 import os
 import re
@@ -33,32 +32,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from formdata import Forms  # noqa: E402  (the same form parser as the shell tests)
+
 REDIRECT = "http://127.0.0.1/callback"
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-class Forms(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms = []
-        self.cur = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.cur = {"action": a.get("action", ""), "fields": []}
-            self.forms.append(self.cur)
-        elif tag == "input" and self.cur is not None and "name" in a:
-            if a.get("type", "text") in ("hidden", "text", "password", "email"):
-                self.cur["fields"].append((a["name"], a.get("value", "")))
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.cur = None
 
 
 class Browser:
