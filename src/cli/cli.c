@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "jose/jwks.h"
+#include "oauth/issuer.h"
 #include "oauth/resource.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -357,4 +359,33 @@ cli_free(struct cli *c)
 		free((char *)(uintptr_t)c->flag_key[i]);
 	store_close(c->st);
 	config_free(&c->cfg);
+}
+
+int
+cli_keys_option(struct cli *c, const char *flag, const char *jwks_file, const char *jwks_uri,
+    char **jwks_text)
+{
+	char err[256];
+	json_error_t jerr;
+	json_t *doc;
+
+	*jwks_text = NULL;
+	if (jwks_file != NULL && jwks_uri != NULL)
+		return cli_misuse("%s-file and %s-uri exclude each other", flag, flag);
+	if (jwks_uri != NULL) {
+		if (issuer_check(jwks_uri, (int)c->cfg.allow_insecure_issuer, err, sizeof(err)) != 0)
+			return cli_fail("%s-uri: %s", flag, err);
+		return EXIT_OK;
+	}
+	if (jwks_file == NULL)
+		return EXIT_OK;
+	if ((doc = json_load_file(jwks_file, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return cli_fail("%s-file %s: %s", flag, jwks_file, jerr.text);
+	if (jwks_check_public(doc, err, sizeof(err)) != 0) {
+		json_decref(doc);
+		return cli_fail("%s-file %s: %s", flag, jwks_file, err);
+	}
+	*jwks_text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	return *jwks_text != NULL ? EXIT_OK : cli_fail("out of memory");
 }

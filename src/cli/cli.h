@@ -89,6 +89,12 @@ int cli_read_line(FILE *f, char *out, size_t outlen);
 
 /* Look a registered resource up by any spelling of its URI; prints why not and returns
  * EXIT_USER when there is none. */
+/* --jwks-file F | --jwks-uri URL (flag "--jwks"): exclusive; a file must hold a JWKS of
+ * public keys (jose/jwks.h), returned compact in *jwks_text (new string, NULL for a
+ * URI); a URI must be https (http with allow_insecure_issuer). */
+int cli_keys_option(struct cli *c, const char *flag, const char *jwks_file, const char *jwks_uri,
+    char **jwks_text);
+
 int cli_find_resource(struct cli *c, const char *uri, struct store_resource *out);
 
 /* Record a configuration flag (--KEY VALUE) that beats the environment and the file;

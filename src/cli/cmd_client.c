@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "oauth/assertion.h"
 #include "oauth/redirect.h"
 #include "oauth/resource.h"
 #include "oauth/secret.h"
@@ -21,11 +22,13 @@ static const char *
 grant_full_name(const char *g)
 {
 	static const char *const known[] = {"authorization_code", "refresh_token",
-	    "client_credentials", GRANT_TOKEN_EXCHANGE, NULL};
+	    "client_credentials", GRANT_TOKEN_EXCHANGE, GRANT_TYPE_JWT_BEARER, NULL};
 	size_t i;
 
 	if (strcmp(g, "token-exchange") == 0 || strcmp(g, "token_exchange") == 0)
 		return GRANT_TOKEN_EXCHANGE;
+	if (strcmp(g, "jwt-bearer") == 0 || strcmp(g, "id-jag") == 0)
+		return GRANT_TYPE_JWT_BEARER;
 	for (i = 0; known[i] != NULL; i++) {
 		if (strcmp(g, known[i]) == 0)
 			return known[i];
@@ -65,7 +68,7 @@ resolve_resource(struct cli *c, const char *uri, struct store_resource *out)
 }
 
 struct client_args {
-	const char *name, *acts_for, *default_resource;
+	const char *name, *acts_for, *default_resource, *jwks_file, *jwks_uri;
 	int is_public, is_confidential, introspect_admin;
 	struct cli_list redirects, grants, resources;
 };
@@ -76,8 +79,8 @@ client_add(struct cli *c, struct client_args *a)
 	struct store_client cl;
 	struct store_resource acts, def, *res = NULL;
 	struct buf grants;
-	char *secret = NULL;
-	int i, rc;
+	char *secret = NULL, *jwks = NULL;
+	int i, rc, keys;
 
 	memset(&cl, 0, sizeof(cl));
 	memset(&acts, 0, sizeof(acts));
@@ -87,6 +90,10 @@ client_add(struct cli *c, struct client_args *a)
 		return cli_misuse("client add needs --name N (1-%d characters)", CLIENT_NAME_MAX);
 	if (a->is_public && a->is_confidential)
 		return cli_misuse("--public and --confidential exclude each other");
+	keys = a->jwks_file != NULL || a->jwks_uri != NULL;
+	if (keys && a->is_public)
+		return cli_misuse("a client with keys (--jwks-file, --jwks-uri) is confidential");
+
 	for (i = 0; i < a->redirects.n; i++) {
 		if (redirect_uri_classify(a->redirects.v[i]) == REDIRECT_INVALID)
 			return cli_fail("redirect URI '%s' refused: it must be https, http on a loopback "
@@ -98,7 +105,7 @@ client_add(struct cli *c, struct client_args *a)
 
 		if (g == NULL)
 			return cli_fail("unknown grant type '%s' (authorization_code, refresh_token, "
-					"client_credentials, token-exchange)", a->grants.v[i]);
+					"client_credentials, token-exchange, jwt-bearer)", a->grants.v[i]);
 		if (!(grants.data && has_word(grants.data, g)))
 			buf_printf(&grants, "%s%s", grants.len ? " " : "", g);
 	}
@@ -118,9 +125,10 @@ client_add(struct cli *c, struct client_args *a)
 	}
 	cl.confidential = !a->is_public;
 	if (!cl.confidential && (has_word(grants.data, "client_credentials") ||
-				    has_word(grants.data, GRANT_TOKEN_EXCHANGE) || a->introspect_admin)) {
-		rc = cli_fail("a public client cannot use client_credentials, token exchange or "
-			      "introspection: it has no secret");
+				    has_word(grants.data, GRANT_TOKEN_EXCHANGE) ||
+				    has_word(grants.data, GRANT_TYPE_JWT_BEARER) || a->introspect_admin)) {
+		rc = cli_fail("a public client cannot use client_credentials, token exchange, ID-JAGs "
+			      "or introspection: it has no credentials");
 		goto out;
 	}
 	if (has_word(grants.data, "authorization_code") && a->redirects.n == 0) {
@@ -147,11 +155,15 @@ client_add(struct cli *c, struct client_args *a)
 		if ((rc = resolve_resource(c, a->resources.v[i], &res[i])) != 0)
 			goto out;
 	}
+	/* Held by cl from here on: store_client_clear frees it. */
+	if ((rc = cli_keys_option(c, "--jwks", a->jwks_file, a->jwks_uri, &jwks)) != EXIT_OK)
+		goto out;
+	cl.jwks = jwks;
 	if ((cl.client_id = secret_random_id_new(16)) == NULL) {
 		rc = cli_fail("no randomness");
 		goto out;
 	}
-	if (cl.confidential) {
+	if (cl.confidential && !keys) {
 		if ((secret = secret_random_new(32)) == NULL ||
 		    password_hash_new(secret, strlen(secret), &cl.secret_hash) != 0) {
 			rc = cli_fail("cannot make a client secret");
@@ -159,7 +171,9 @@ client_add(struct cli *c, struct client_args *a)
 		}
 	}
 	cl.name = (char *)(uintptr_t)a->name;
-	cl.auth_method = (char *)(uintptr_t)(cl.confidential ? "client_secret_basic" : "none");
+	cl.auth_method = (char *)(uintptr_t)(keys ? "private_key_jwt"
+					     : cl.confidential ? "client_secret_basic" : "none");
+	cl.jwks_uri = (char *)(uintptr_t)a->jwks_uri;
 	cl.grant_types = grants.data;
 	cl.acts_for = acts.id;
 	cl.default_resource = def.uri;
@@ -199,6 +213,7 @@ client_add(struct cli *c, struct client_args *a)
 out_clear:
 	/* Borrowed members must not be freed by store_client_clear. */
 	cl.name = cl.auth_method = cl.grant_types = cl.default_resource = cl.origin = NULL;
+	cl.jwks_uri = NULL;
 	cl.redirect_uris = NULL;
 	cl.n_redirect_uris = 0;
 out:
@@ -286,6 +301,8 @@ cmd_client(struct cli *c, int argc, char **argv)
 			{"--acts-for", OPT_VALUE, &a.acts_for},
 			{"--default-resource", OPT_VALUE, &a.default_resource},
 			{"--introspect-admin", OPT_FLAG, &a.introspect_admin},
+			{"--jwks-file", OPT_VALUE, &a.jwks_file},
+			{"--jwks-uri", OPT_VALUE, &a.jwks_uri},
 			{"--ttl", OPT_VALUE, &ttl},
 			{NULL, OPT_FLAG, NULL},
 		};

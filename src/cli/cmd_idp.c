@@ -19,8 +19,8 @@
 struct idp_args {
 	const char *issuer, *client_id, *display_name, *scopes;
 	const char *claim_user, *claim_email, *claim_groups, *allowed_groups;
-	const char *group, *resource;
-	int secret_stdin, jit, no_jit, link_verified_email, allow_private;
+	const char *group, *resource, *jwks_file, *jwks_uri, *id_jag_clients;
+	int secret_stdin, jit, no_jit, link_verified_email, allow_private, id_jag;
 };
 
 /* The redirect URI to register at the provider. New string. */
@@ -74,24 +74,53 @@ read_sealed_secret(struct cli *c, const char *name, struct store_idp *p)
 	return rc;
 }
 
+/* One provider per issuer may vouch for ID-JAGs: the token endpoint finds it by iss. */
+static int
+id_jag_issuer_free(struct cli *c, const char *issuer)
+{
+	struct store_idp other;
+	int rc = store_idp_get_id_jag(c->st, issuer, &other);
+
+	if (rc == STORE_OK) {
+		rc = cli_fail("identity provider '%s' already vouches for ID-JAGs of %s", other.name,
+		    issuer);
+		store_idp_clear(&other);
+		return rc;
+	}
+	return rc == STORE_NOTFOUND ? EXIT_OK
+				    : cli_fail("cannot read identity providers: %s", store_errmsg(c->st));
+}
+
 static int
 idp_add(struct cli *c, const char *name, const struct idp_args *a)
 {
 	struct store_idp p;
-	char err[256], *callback = NULL;
+	char err[256], *callback = NULL, *jwks = NULL;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
 	if (!upstream_name_ok(name))
 		return cli_fail("bad provider name '%s' (1-%d of a-z, 0-9 and '-': it is part of the "
 				"callback URI)", name, UPSTREAM_NAME_MAX);
-	if (a->issuer == NULL || a->client_id == NULL)
+	/* A sign-in provider has a client id there; an issuer of ID-JAGs only needs keys. */
+	if (a->issuer == NULL || (a->client_id == NULL && !a->id_jag))
 		return cli_misuse("usage: idp add NAME --issuer URL --client-id ID "
-				  "[--client-secret-stdin] ...");
+				  "[--client-secret-stdin] ... | idp add NAME --issuer URL "
+				  "(--jwks-uri URL | --jwks-file F) --id-jag [--id-jag-clients \"ID...\"]");
 	if (issuer_check(a->issuer, (int)c->cfg.allow_insecure_issuer, err, sizeof(err)) != 0)
 		return cli_fail("--issuer: %s", err);
-	if (a->client_id[0] == '\0' || strlen(a->client_id) > CLIENT_ID_MAX)
+	if (a->client_id != NULL && (a->client_id[0] == '\0' || strlen(a->client_id) > CLIENT_ID_MAX))
 		return cli_fail("--client-id must be 1..%d characters", CLIENT_ID_MAX);
+	if (a->client_id == NULL && a->secret_stdin)
+		return cli_misuse("--client-secret-stdin goes with --client-id");
+	if (a->id_jag && a->jwks_file == NULL && a->jwks_uri == NULL)
+		return cli_misuse("--id-jag needs the issuer's keys: --jwks-uri URL or --jwks-file F");
+	if (a->id_jag_clients != NULL && (!a->id_jag || a->id_jag_clients[0] == '\0' ||
+					     !scope_valid(a->id_jag_clients)))
+		return cli_fail("--id-jag-clients goes with --id-jag: a space-separated list of "
+				"client ids");
+	if (a->id_jag && (rc = id_jag_issuer_free(c, a->issuer)) != EXIT_OK)
+		return rc;
 	if (a->display_name != NULL &&
 	    (a->display_name[0] == '\0' || strlen(a->display_name) > DISPLAY_NAME_MAX))
 		return cli_fail("--display-name must be 1..%d characters", DISPLAY_NAME_MAX);
@@ -106,13 +135,21 @@ idp_add(struct cli *c, const char *name, const struct idp_args *a)
 	    (rc = check_claim("--claim-email", a->claim_email)) != 0 ||
 	    (rc = check_claim("--claim-groups", a->claim_groups)) != 0)
 		return rc;
-	if ((callback = callback_uri_new(c, name)) == NULL)
+	if ((rc = cli_keys_option(c, "--jwks", a->jwks_file, a->jwks_uri, &jwks)) != EXIT_OK)
+		return rc;
+	if ((callback = callback_uri_new(c, name)) == NULL) {
+		free(jwks);
 		return EXIT_USER;
+	}
 	if (a->secret_stdin && (rc = read_sealed_secret(c, name, &p)) != EXIT_OK)
 		goto out;
 	p.name = (char *)(uintptr_t)name;
 	p.issuer = (char *)(uintptr_t)a->issuer;
-	p.client_id = (char *)(uintptr_t)a->client_id;
+	p.client_id = (char *)(uintptr_t)(a->client_id ? a->client_id : "");
+	p.jwks = jwks;
+	p.jwks_uri = (char *)(uintptr_t)a->jwks_uri;
+	p.id_jag = a->id_jag;
+	p.id_jag_clients = (char *)(uintptr_t)a->id_jag_clients;
 	p.display_name = (char *)(uintptr_t)(a->display_name ? a->display_name : name);
 	p.scopes = (char *)(uintptr_t)(a->scopes ? a->scopes : UPSTREAM_DEFAULT_SCOPES);
 	p.claim_user = (char *)(uintptr_t)(a->claim_user ? a->claim_user : "sub");
@@ -126,6 +163,7 @@ idp_add(struct cli *c, const char *name, const struct idp_args *a)
 	rc = store_idp_add(c->st, &p, &p.id);
 	p.name = p.issuer = p.client_id = p.display_name = p.scopes = NULL;
 	p.claim_user = p.claim_email = p.claim_groups = p.allowed_groups = NULL;
+	p.jwks_uri = p.id_jag_clients = NULL; /* jwks stays: store_idp_clear frees it */
 	if (rc == STORE_CONFLICT) {
 		rc = cli_fail("identity provider '%s' already exists (idp remove it first)", name);
 		goto out;
@@ -135,9 +173,13 @@ idp_add(struct cli *c, const char *name, const struct idp_args *a)
 		goto out;
 	}
 	if (c->json)
-		rc = cli_print_json(json_pack("{s:s, s:s, s:s}", "name", name, "issuer", a->issuer,
-		    "redirect_uri", callback));
-	else {
+		rc = cli_print_json(json_pack("{s:s, s:s, s:s?, s:b}", "name", name, "issuer",
+		    a->issuer, "redirect_uri", a->client_id ? callback : NULL, "id_jag", a->id_jag));
+	else if (a->client_id == NULL) {
+		printf("identity provider %s added: the token endpoint accepts ID-JAGs it issues\n",
+		    name);
+		rc = EXIT_OK;
+	} else {
 		printf("identity provider %s added; register this redirect URI with it: %s\n", name,
 		    callback);
 		rc = EXIT_OK;
@@ -201,20 +243,32 @@ print_idp(const struct store_idp *p, void *arg)
 			return -1;
 		}
 		json_object_set_new(doc, "mappings", mp.list);
+		json_object_set_new(doc, "id_jag", json_boolean(p->id_jag));
+		if (p->id_jag_clients != NULL)
+			json_object_set_new(doc, "id_jag_clients", json_string(p->id_jag_clients));
+		if (p->jwks_uri != NULL)
+			json_object_set_new(doc, "jwks_uri", json_string(p->jwks_uri));
+		json_object_set_new(doc, "jwks", json_boolean(p->jwks != NULL));
 		if (json_array_append_new(ip->list, doc) != 0)
 			return -1;
 		rc = store_idp_map_list(ip->c->st, p->id, print_map, &mp);
 		return rc == STORE_OK ? 0 : -1;
 	}
 	printf("%-16s %s (%s)\n", p->name, p->issuer, p->display_name);
-	printf("    client_id %s%s; scopes \"%s\"; claims user=%s email=%s groups=%s\n",
-	    p->client_id, p->client_secret_enc ? " with a sealed secret" : ", no secret", p->scopes,
-	    p->claim_user, p->claim_email, p->claim_groups);
+	if (p->id_jag)
+		printf("    ID-JAG issuer; keys %s; clients %s\n",
+		    p->jwks_uri ? p->jwks_uri : "registered inline",
+		    p->id_jag_clients ? p->id_jag_clients : "every confidential client");
+	if (p->client_id[0] != '\0')
+		printf("    client_id %s%s; scopes \"%s\"; claims user=%s email=%s groups=%s\n",
+		    p->client_id, p->client_secret_enc ? " with a sealed secret" : ", no secret",
+		    p->scopes, p->claim_user, p->claim_email, p->claim_groups);
 	printf("    %s%s%s; allowed groups: %s\n", p->jit ? "jit" : "no-jit",
 	    p->link_verified_email ? ", links verified emails" : "",
 	    p->allow_private ? ", private addresses allowed" : "",
 	    p->allowed_groups ? p->allowed_groups : "all");
-	printf("    redirect URI %s\n", callback);
+	if (p->client_id[0] != '\0')
+		printf("    redirect URI %s\n", callback);
 	free(callback);
 	return store_idp_map_list(ip->c->st, p->id, print_map, &mp) == STORE_OK ? 0 : -1;
 }
@@ -329,6 +383,10 @@ cmd_idp(struct cli *c, int argc, char **argv)
 			{"--no-jit", OPT_FLAG, &a.no_jit},
 			{"--link-verified-email", OPT_FLAG, &a.link_verified_email},
 			{"--allow-private", OPT_FLAG, &a.allow_private},
+			{"--jwks-uri", OPT_VALUE, &a.jwks_uri},
+			{"--jwks-file", OPT_VALUE, &a.jwks_file},
+			{"--id-jag", OPT_FLAG, &a.id_jag},
+			{"--id-jag-clients", OPT_VALUE, &a.id_jag_clients},
 			{"--group", OPT_VALUE, &a.group},
 			{"--resource", OPT_VALUE, &a.resource},
 			{NULL, OPT_FLAG, NULL},

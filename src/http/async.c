@@ -10,9 +10,12 @@
 
 #include <openssl/crypto.h>
 
+#include "jose/jwks.h"
+#include "jose/jws.h"
 #include "oauth/cimd.h"
 #include "oauth/secret.h"
 #include "oauth/secret_cache.h"
+#include "oauth/upstream.h"
 #include "util/password.h"
 #include "util/workpool.h"
 
@@ -322,7 +325,10 @@ request_call_result(struct request *req, const char *key, void **done)
 	struct async_job *j;
 
 	*done = NULL;
-	if (req->async == NULL || req->async->kind != JOB_CALL)
+	/* Another call's result stays for the step that asked for it: a request may make
+	 * several calls in sequence (the keys of a client, then those of an assertion's
+	 * issuer), each found again on the passes after it. */
+	if (req->async == NULL || req->async->kind != JOB_CALL || !same(req->async->a, key))
 		return 0;
 	if ((j = take_finished(req, JOB_CALL, key, NULL)) == NULL)
 		return 0;
@@ -336,9 +342,12 @@ int
 request_call_start(struct request *req, const char *key, async_call_fn fn, void *arg,
     void (*free_arg)(void *arg))
 {
-	struct async_job *j = job_new(req, JOB_CALL, key, NULL, NULL, NULL);
+	struct async_job *j;
 
-	if (j == NULL) {
+	job_free(req->async); /* an unclaimed result of an earlier call */
+	req->async = NULL;
+	req->async_finished = 0;
+	if ((j = job_new(req, JOB_CALL, key, NULL, NULL, NULL)) == NULL) {
 		free_arg(arg);
 		return ASYNC_BUSY;
 	}
@@ -352,4 +361,106 @@ const char *
 request_call_key(const struct request *req)
 {
 	return req->async != NULL && req->async->kind == JOB_CALL ? req->async->a : NULL;
+}
+
+/* ---- the keys of other parties ---- */
+
+struct jwks_call {
+	char *uri;
+	struct net_policy np;
+	int refetch;
+	json_t *jwks;            /* the result, or NULL with err */
+	char err[256];
+};
+
+static void
+jwks_call_free(void *arg)
+{
+	struct jwks_call *c = arg;
+
+	free(c->uri);
+	json_decref(c->jwks);
+	free(c);
+}
+
+static void
+jwks_call_run(void *arg)
+{
+	struct jwks_call *c = arg;
+
+	if (upstream_jwks(c->uri, &c->np, c->refetch, &c->jwks, c->err, sizeof(c->err)) != 0)
+		c->jwks = NULL;
+}
+
+int
+request_jwks(struct request *req, const char *uri, const struct net_policy *np, int refetch,
+    json_t **jwks, char *err, size_t errlen)
+{
+	struct jwks_call *c;
+	void *done;
+	char key[2100];
+
+	*jwks = NULL;
+	snprintf(key, sizeof(key), "jwks %d %s", refetch, uri);
+	if (request_call_result(req, key, &done)) {
+		c = done;
+		*jwks = c->jwks;
+		c->jwks = NULL;
+		snprintf(err, errlen, "%s", c->err);
+		jwks_call_free(c);
+		return ASYNC_DONE;
+	}
+	if (upstream_jwks_cached(uri, refetch, jwks, err, errlen))
+		return ASYNC_DONE;
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->uri = strdup(uri)) == NULL) {
+		free(c);
+		return ASYNC_BUSY;
+	}
+	c->np = *np;
+	c->refetch = refetch;
+	return request_call_start(req, key, jwks_call_run, c, jwks_call_free);
+}
+
+/* Does a key of jwks fit the header of token (kid and alg)? A token that does not even
+ * parse "fits": the checks that follow refuse it with the right reason. */
+static int
+jwks_has_key_for(const json_t *jwks, const char *token)
+{
+	struct jws jws;
+	EVP_PKEY *key = NULL;
+	int fits = 1;
+
+	memset(&jws, 0, sizeof(jws));
+	if (strlen(token) <= JWS_MAX_LEN && jws_parse(token, strlen(token), &jws) == 0) {
+		fits = jwks_pick(jwks, jws.kid, jws.alg, &key) != JWKS_NO_MATCH;
+		EVP_PKEY_free(key);
+	}
+	jws_clear(&jws);
+	return fits;
+}
+
+int
+request_jwks_for(struct request *req, const char *inline_jwks, const char *uri,
+    const struct net_policy *np, const char *token, json_t **jwks, char *err, size_t errlen)
+{
+	int rc;
+
+	*jwks = NULL;
+	if (inline_jwks != NULL) {
+		if ((*jwks = json_loads(inline_jwks, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+			snprintf(err, errlen, "the registered JWKS is not JSON");
+		return ASYNC_DONE;
+	}
+	if (uri == NULL) {
+		snprintf(err, errlen, "no JWKS is registered");
+		return ASYNC_DONE;
+	}
+	if ((rc = request_jwks(req, uri, np, 0, jwks, err, errlen)) != ASYNC_DONE || *jwks == NULL)
+		return rc;
+	if (jwks_has_key_for(*jwks, token))
+		return ASYNC_DONE;
+	/* An unknown kid: the party rotated its keys, or the token is forged. Fetch again,
+	 * at most once a cool-down (upstream_jwks). */
+	json_decref(*jwks);
+	return request_jwks(req, uri, np, 1, jwks, err, errlen);
 }

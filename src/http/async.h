@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "http/request.h"
+#include "net/fetch.h"
 
 enum {
 	ASYNC_DONE = 0,     /* the result is in the out-parameters */
@@ -53,6 +54,18 @@ int request_call_start(struct request *req, const char *key, async_call_fn fn, v
     void (*free_arg)(void *arg));
 /* The key of the finished call a resumed request holds, or NULL (a first pass). */
 const char *request_call_key(const struct request *req);
+
+/* A JWKS by URL (upstream_jwks: its cache, else fetched on the fetch pool; with refetch
+ * fetched again unless that happened within the cool-down). On ASYNC_DONE *jwks is a new
+ * reference, or NULL with err saying why. */
+int request_jwks(struct request *req, const char *uri, const struct net_policy *np, int refetch,
+    json_t **jwks, char *err, size_t errlen);
+
+/* The JWKS that should verify token: the registered document inline_jwks (JSON text)
+ * when there is one, else the one at uri, fetched again once when none of its keys fits
+ * the token's kid and alg. Same results as request_jwks. */
+int request_jwks_for(struct request *req, const char *inline_jwks, const char *uri,
+    const struct net_policy *np, const char *token, json_t **jwks, char *err, size_t errlen);
 
 /* Release an unfinished or unclaimed job of a request (request teardown). */
 void request_async_free(struct request *req);

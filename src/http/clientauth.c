@@ -1,17 +1,23 @@
-/* Client authentication (RFC 6749 §2.3.1) with the verified-secret cache. */
+/* Client authentication: secrets (RFC 6749 §2.3.1) with the verified-secret cache, and
+ * keys (private_key_jwt, RFC 7523). */
 #include "config.h"
 
 #include "http/clientauth.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
 #include "http/async.h"
 #include "http/reply.h"
 #include "jose/b64url.h"
+#include "oauth/assertion.h"
+#include "oauth/audit.h"
 #include "oauth/secret_cache.h"
+#include "oauth/upstream.h"
+#include "util/log.h"
 #include "util/password.h"
 
 #define CREDENTIAL_MAX 2048
@@ -61,23 +67,168 @@ fail(struct request *req, enum MHD_Result *result, enum oauth_error e, const cha
 	return CLIENT_AUTH_REPLIED;
 }
 
+/* A refused client assertion: audited (which client, which check), then 401. */
+static enum client_auth
+assertion_refused(struct request *req, enum MHD_Result *result, const char *client_id,
+    enum assertion_refusal why, const char *detail)
+{
+	struct store_audit a;
+	json_t *d = json_pack("{s:s}", "error", detail);
+	char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
+
+	memset(&a, 0, sizeof(a));
+	a.ts = (int64_t)time(NULL);
+	a.event = "client.auth_refused";
+	a.outcome = "refused";
+	a.reason = assertion_refusal_name(why);
+	a.client_id = client_id;
+	a.remote_addr = req->remote_addr;
+	a.detail = text;
+	audit_submit(req->app->audit, app_store(req->app), &a);
+	free(text);
+	json_decref(d);
+	return fail(req, result, OAUTH_INVALID_CLIENT, detail);
+}
+
+/* Where a client's keys may be fetched from: https (http with allow_insecure_issuer),
+ * private addresses only for a client the operator added or when registrations may
+ * point there (cimd_allow_private). */
+static void
+client_keys_policy(const struct request *req, const struct store_client *c, struct net_policy *np)
+{
+	const struct config *cfg = req->app->cfg;
+
+	memset(np, 0, sizeof(*np));
+	np->allow_http = (int)cfg->allow_insecure_issuer;
+	np->allow_private = strcmp(c->origin ? c->origin : "", "cli") == 0 ||
+	    cfg->cimd_allow_private != 0;
+	np->max_bytes = UPSTREAM_MAX_BYTES;
+	np->timeout_ms = UPSTREAM_TIMEOUT_MS;
+}
+
+/* private_key_jwt (RFC 7523 §2.2, §3): the assertion signed by one of the client's keys,
+ * for this server, short-lived, its jti never seen before. */
+static enum client_auth
+key_authenticate(struct request *req, const char *body_id, const char *type,
+    const char *assertion, struct store_client *out, enum MHD_Result *result)
+{
+	struct store *st = app_store(req->app);
+	struct net_policy np;
+	unsigned char replay[32];
+	char *id = NULL, endpoint[2100], err[256];
+	json_t *jwks = NULL, *claims = NULL;
+	enum assertion_refusal why;
+	enum client_auth r;
+	int64_t now = (int64_t)time(NULL), exp = 0;
+	int rc;
+
+	if (type == NULL || assertion == NULL)
+		return fail(req, result, OAUTH_INVALID_REQUEST,
+		    "client_assertion and client_assertion_type go together");
+	if (strcmp(type, ASSERTION_TYPE_JWT_BEARER) != 0)
+		return fail(req, result, OAUTH_INVALID_CLIENT, "unsupported client_assertion_type");
+	/* The client is named by client_id, or else by the assertion's (unverified) issuer:
+	 * only a key of that client's can make the assertion pass. */
+	id = body_id != NULL ? strdup(body_id) : assertion_peek_issuer(assertion);
+	if (id == NULL || id[0] == '\0') {
+		free(id);
+		return fail(req, result, OAUTH_INVALID_CLIENT, "the client assertion names no client");
+	}
+	request_log_client(req, id);
+	if (st == NULL) {
+		r = fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
+		goto out;
+	}
+	if ((rc = store_client_get_lite(st, id, out)) != STORE_OK) {
+		r = fail(req, result, rc == STORE_NOTFOUND ? OAUTH_INVALID_CLIENT
+							   : OAUTH_TEMPORARILY_UNAVAILABLE,
+		    rc == STORE_NOTFOUND ? "unknown client" : "database busy");
+		goto out;
+	}
+	if (out->auth_method == NULL || strcmp(out->auth_method, "private_key_jwt") != 0) {
+		r = fail(req, result, OAUTH_INVALID_CLIENT,
+		    "this client does not authenticate with private_key_jwt");
+		goto out;
+	}
+	client_keys_policy(req, out, &np);
+	err[0] = '\0';
+	switch (request_jwks_for(req, out->jwks, out->jwks_uri, &np, assertion, &jwks, err,
+	    sizeof(err))) {
+	case ASYNC_PENDING:
+		r = CLIENT_AUTH_PENDING;
+		goto out;
+	case ASYNC_BUSY:
+		r = fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "server busy, retry");
+		goto out;
+	default:
+		break;
+	}
+	if (jwks == NULL) {
+		log_info("client %s: its keys are unavailable: %s", out->client_id, err);
+		r = assertion_refused(req, result, out->client_id, ASSERTION_UNKNOWN_KID,
+		    "the client's keys cannot be fetched");
+		goto out;
+	}
+	snprintf(endpoint, sizeof(endpoint), "%s/token", req->app->issuer);
+	why = client_assertion_check(assertion, jwks, out->client_id, req->app->issuer, endpoint,
+	    now, &claims, err, sizeof(err));
+	if (why != ASSERTION_OK) {
+		r = assertion_refused(req, result, out->client_id, why, err);
+		goto out;
+	}
+	/* One use per jti, on every node: kept until the assertion expires (plus the skew
+	 * it would still be accepted within). */
+	assertion_numeric_date(claims, "exp", &exp);
+	if (assertion_replay_key("client", out->client_id,
+		json_string_value(json_object_get(claims, "jti")), replay) != 0) {
+		r = fail(req, result, OAUTH_SERVER_ERROR, "out of memory");
+		goto out;
+	}
+	rc = store_jti_use(st, replay, exp + ASSERTION_SKEW, now);
+	if (rc == STORE_CONFLICT) {
+		r = assertion_refused(req, result, out->client_id, ASSERTION_REPLAY,
+		    "the client assertion was used before (jti)");
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		r = fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy, retry");
+		goto out;
+	}
+	r = CLIENT_AUTH_OK;
+out:
+	if (r != CLIENT_AUTH_OK)
+		store_client_clear(out);
+	json_decref(claims);
+	json_decref(jwks);
+	free(id);
+	return r;
+}
+
 enum client_auth
 client_authenticate(struct request *req, const struct form *f, unsigned int flags,
     struct store_client *out, enum MHD_Result *result)
 {
 	const char *auth = request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
-	const char *body_id, *body_secret;
+	const char *body_id, *body_secret, *assertion_type, *assertion;
 	char *basic_id = NULL, *basic_secret = NULL;
 	const char *id, *secret;
 	struct store *st = app_store(req->app);
 	enum client_auth r;
-	int dup1 = 0, dup2 = 0, match = 0, rc;
+	int dup1 = 0, dup2 = 0, dup3 = 0, dup4 = 0, match = 0, rc;
 
 	memset(out, 0, sizeof(*out));
 	body_id = form_get(f, "client_id", &dup1);
 	body_secret = form_get(f, "client_secret", &dup2);
-	if (dup1 || dup2)
-		return fail(req, result, OAUTH_INVALID_REQUEST, "client_id or client_secret repeated");
+	assertion_type = form_get(f, "client_assertion_type", &dup3);
+	assertion = form_get(f, "client_assertion", &dup4);
+	if (dup1 || dup2 || dup3 || dup4)
+		return fail(req, result, OAUTH_INVALID_REQUEST, "a client credential is repeated");
+	if (assertion_type != NULL || assertion != NULL) {
+		if (auth != NULL || body_secret != NULL)
+			return fail(req, result, OAUTH_INVALID_REQUEST,
+			    "use one client authentication method, not two");
+		return key_authenticate(req, body_id, assertion_type, assertion, out, result);
+	}
 	if (auth != NULL && parse_basic(auth, &basic_id, &basic_secret) != 0)
 		return fail(req, result, OAUTH_INVALID_CLIENT, "malformed Basic credentials");
 	if (basic_id != NULL && body_secret != NULL) {
@@ -114,6 +265,11 @@ client_authenticate(struct request *req, const struct form *f, unsigned int flag
 				   : "this request needs a confidential client");
 		else
 			r = CLIENT_AUTH_OK;
+		goto out;
+	}
+	if (out->auth_method != NULL && strcmp(out->auth_method, "private_key_jwt") == 0) {
+		r = fail(req, result, OAUTH_INVALID_CLIENT,
+		    "this client authenticates with private_key_jwt (client_assertion)");
 		goto out;
 	}
 	if (secret == NULL || out->secret_hash == NULL) {

@@ -511,6 +511,8 @@ form_page(struct request *req, const struct authz *a, enum page page, unsigned i
 static int
 add_provider(const struct store_idp *p, void *arg)
 {
+	if (p->client_id[0] == '\0')
+		return 0; /* an issuer of ID-JAGs only: nobody signs in through it */
 	return json_array_append_new(arg, json_pack("{s:s, s:s}", "name", p->name, "display_name",
 	    p->display_name));
 }
@@ -589,6 +591,8 @@ only_provider(const struct store_idp *p, void *arg)
 {
 	char **name = arg;
 
+	if (p->client_id[0] == '\0')
+		return 0;
 	if (*name != NULL) {
 		free(*name);
 		*name = NULL;

@@ -24,6 +24,7 @@
 #include "http/reply.h"
 #include "jose/b64url.h"
 #include "oauth/audit.h"
+#include "oauth/fedusers.h"
 #include "oauth/secret.h"
 #include "oauth/upstream.h"
 #include "util/log.h"
@@ -232,6 +233,10 @@ idp_start(struct request *req, const char *idp_name, const char *authorize_query
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return -1;
 	rc = store_idp_get(app_store(req->app), idp_name, &j->idp);
+	if (rc == STORE_OK && j->idp.client_id[0] == '\0') {
+		store_idp_clear(&j->idp); /* an issuer of ID-JAGs only: no sign-in through it */
+		rc = STORE_NOTFOUND;
+	}
 	if (rc != STORE_OK) {
 		free(j);
 		return rc == STORE_NOTFOUND ? 1 : -1;
@@ -334,54 +339,34 @@ out:
 	upstream_metadata_clear(&md);
 }
 
-/* The user this sign-in is: found by (provider, subject), created (JIT), or linked to a
- * local user by a verified email. *why says what went wrong for the page. */
+/* The user this sign-in is (oauth/fedusers.c); *why says what went wrong for the page.
+ * *created: 1 made just in time, 2 linked by a verified email. */
 static int
 find_user(struct request *req, const struct store_idp *p, const struct upstream_identity *id,
     struct store_user *u, int *created, const char **why)
 {
-	struct store *st = app_store(req->app);
-	int64_t uid = 0;
-	char name[300];
-	int rc;
-
 	*created = 0;
-	rc = store_user_get_by_idp(st, p->name, id->subject, u);
-	if (rc == STORE_OK)
+	switch (fed_user_find(app_store(req->app), p, id->subject, id->email, id->email_verified,
+	    (int64_t)time(NULL), u)) {
+	case FED_FOUND:
 		return 0;
-	if (rc != STORE_NOTFOUND) {
-		*why = "The database is unavailable. Try again in a moment.";
-		return -1;
-	}
-	if (p->link_verified_email && id->email != NULL && id->email_verified &&
-	    store_user_get_by_name(st, id->email, u) == STORE_OK) {
-		/* A local user named by this email, which the provider vouches for: the first
-		 * sign-in claims it. Never on an unverified email (account takeover). */
-		uid = u->id;
-		store_user_clear(u);
-		if (store_user_link_idp(st, uid, p->name, id->subject) != STORE_OK ||
-		    store_user_get(st, uid, u) != STORE_OK) {
-			*why = "This email belongs to a user who signs in another way here.";
-			return -1;
-		}
+	case FED_LINKED:
 		*created = 2;
 		return 0;
-	}
-	if (!p->jit) {
+	case FED_CREATED:
+		*created = 1;
+		return 0;
+	case FED_UNKNOWN:
 		*why = "You have no account here yet. Ask your administrator to add you "
 		       "(mcp-authd user add NAME --idp PROVIDER --sub SUBJECT).";
 		return -1;
-	}
-	/* Just in time: the user is named after the provider and its subject, which no
-	 * local name can collide with (':' is not allowed in local names). */
-	snprintf(name, sizeof(name), "%s:%s", p->name, id->subject);
-	rc = store_user_add_federated(st, name, p->name, id->subject, (int64_t)time(NULL), &uid);
-	if (rc != STORE_OK || store_user_get(st, uid, u) != STORE_OK) {
-		*why = "Your account could not be created. Try again in a moment.";
+	case FED_EMAIL_TAKEN:
+		*why = "This email belongs to a user who signs in another way here.";
+		return -1;
+	default:
+		*why = "The database is unavailable. Try again in a moment.";
 		return -1;
 	}
-	*created = 1;
-	return 0;
 }
 
 static enum MHD_Result
@@ -547,7 +532,9 @@ callback_begin(struct request *req, const char *idp_name, const struct form *in)
 		r = reply_error_status(req, 500, "server_error", "out of memory");
 		goto out;
 	}
-	if (store_idp_get(app_store(req->app), idp_name, &j->idp) != STORE_OK) {
+	if (store_idp_get(app_store(req->app), idp_name, &j->idp) != STORE_OK ||
+	    j->idp.client_id[0] == '\0') {
+		store_idp_clear(&j->idp);
 		free(j);
 		r = refuse(req, 404, "Unknown identity provider", "This provider is not registered here.");
 		goto out;

@@ -10,6 +10,7 @@
 #include "http/endpoints.h"
 #include "http/metrics.h"
 #include "http/reply.h"
+#include "oauth/assertion.h"
 #include "util/log.h"
 
 static int
@@ -41,10 +42,15 @@ metadata_render(struct app *app)
 	static const char *const response_types[] = {"code", NULL};
 	static const char *const response_modes[] = {"query", NULL};
 	static const char *const grant_types[] = {"authorization_code", "refresh_token",
-	    "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", NULL};
+	    "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange",
+	    GRANT_TYPE_JWT_BEARER, NULL};
 	static const char *const token_auth[] = {"client_secret_basic", "client_secret_post",
-	    "none", NULL};
-	static const char *const secret_auth[] = {"client_secret_basic", "client_secret_post", NULL};
+	    "private_key_jwt", "none", NULL};
+	static const char *const secret_auth[] = {"client_secret_basic", "client_secret_post",
+	    "private_key_jwt", NULL};
+	/* What client assertions and ID-JAGs may be signed with (jose/jwks.c). */
+	static const char *const assertion_algs[] = {"ES256", "EdDSA", "RS256", "PS256", NULL};
+	static const char *const grant_profiles[] = {GRANT_PROFILE_ID_JAG, NULL};
 	static const char *const challenge_methods[] = {"S256", NULL};
 	static const char *const sig_algs[] = {"ES256", "EdDSA", "RS256", NULL};
 	struct MHD_Response *resp;
@@ -67,6 +73,14 @@ metadata_render(struct app *app)
 	json_object_set_new(doc, "revocation_endpoint_auth_methods_supported", strings(token_auth));
 	json_object_set_new(doc, "introspection_endpoint_auth_methods_supported",
 	    strings(secret_auth));
+	json_object_set_new(doc, "token_endpoint_auth_signing_alg_values_supported",
+	    strings(assertion_algs));
+	json_object_set_new(doc, "revocation_endpoint_auth_signing_alg_values_supported",
+	    strings(assertion_algs));
+	json_object_set_new(doc, "introspection_endpoint_auth_signing_alg_values_supported",
+	    strings(assertion_algs));
+	/* draft-ietf-oauth-identity-assertion-authz-grant: ID-JAGs with the jwt-bearer grant. */
+	json_object_set_new(doc, "authorization_grant_profiles_supported", strings(grant_profiles));
 	json_object_set_new(doc, "code_challenge_methods_supported", strings(challenge_methods));
 	json_object_set_new(doc, "authorization_response_iss_parameter_supported", json_true());
 	if (strcmp(app->cfg->registration, "off") != 0 &&

@@ -74,6 +74,7 @@ ep_register(struct request *req)
 	json_error_t jerr;
 	json_t *body = NULL, *answer = NULL;
 	char err[256], *secret = NULL, *hash = NULL, *meta_text = NULL, *client_id = NULL;
+	char *jwks_text = NULL;
 	int64_t now = (int64_t)time(NULL), wait;
 	int resumed = req->async != NULL, rc;
 	enum oauth_error e;
@@ -118,7 +119,8 @@ ep_register(struct request *req)
 		r = reply_oauth_error(req, e, err);
 		goto out;
 	}
-	if (reg.confidential) {
+	/* A secret for secret-based methods; a private_key_jwt client has its keys. */
+	if (reg.confidential && reg.jwks == NULL && reg.jwks_uri == NULL) {
 		switch (request_new_secret(req, &secret, &hash)) {
 		case ASYNC_PENDING:
 			r = MHD_YES;
@@ -131,7 +133,8 @@ ep_register(struct request *req)
 		}
 	}
 	if ((client_id = secret_random_id_new(16)) == NULL ||
-	    (meta_text = json_dumps(reg.metadata, JSON_COMPACT)) == NULL) {
+	    (meta_text = json_dumps(reg.metadata, JSON_COMPACT)) == NULL ||
+	    (reg.jwks != NULL && (jwks_text = json_dumps(reg.jwks, JSON_COMPACT)) == NULL)) {
 		r = reply_oauth_error(req, OAUTH_SERVER_ERROR, "out of memory");
 		goto out;
 	}
@@ -141,6 +144,8 @@ ep_register(struct request *req)
 	c.confidential = reg.confidential;
 	c.auth_method = (char *)(uintptr_t)reg.auth_method;
 	c.secret_hash = hash;
+	c.jwks = jwks_text;
+	c.jwks_uri = (char *)(uintptr_t)reg.jwks_uri;
 	c.grant_types = reg.grant_types;
 	c.origin = (char *)(uintptr_t)"dcr";
 	c.metadata = meta_text;
@@ -178,6 +183,7 @@ out:
 		OPENSSL_clear_free(secret, strlen(secret));
 	free(hash);
 	free(meta_text);
+	free(jwks_text);
 	free(client_id);
 	return r;
 }

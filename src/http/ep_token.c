@@ -7,13 +7,17 @@
 
 #include <jansson.h>
 
+#include "http/async.h"
 #include "http/clientauth.h"
 #include "http/endpoints.h"
 #include "http/metrics.h"
 #include "http/reply.h"
+#include "oauth/assertion.h"
 #include "oauth/grants.h"
 #include "oauth/scope.h"
+#include "oauth/upstream.h"
 #include "util/jsonw.h"
+#include "util/log.h"
 
 static int
 grant_allowed(const struct store_client *c, const char *grant)
@@ -69,7 +73,7 @@ static const char *
 grant_label(const char *grant)
 {
 	static const char *const known[] = {"authorization_code", "refresh_token",
-	    "client_credentials", GRANT_TYPE_TOKEN_EXCHANGE, NULL};
+	    "client_credentials", GRANT_TYPE_TOKEN_EXCHANGE, GRANT_TYPE_JWT_BEARER, NULL};
 	int i;
 
 	for (i = 0; grant != NULL && known[i] != NULL; i++) {
@@ -77,6 +81,35 @@ grant_label(const char *grant)
 			return known[i];
 	}
 	return grant == NULL ? "none" : "unsupported";
+}
+
+/* The provider trusted for the ID-JAG's issuer (*trusted 0: none) and its keys (*jwks
+ * NULL: unavailable). Run before the client is authenticated: fetching keys suspends
+ * the request, and nothing after a client assertion is accepted (its jti recorded) may. */
+static int
+id_jag_issuer(struct request *req, const char *assertion, struct store_idp *idp, int *trusted,
+    json_t **jwks)
+{
+	struct net_policy np;
+	char *iss, err[256];
+	int rc = ASYNC_DONE;
+
+	*trusted = 0;
+	*jwks = NULL;
+	if (assertion == NULL || (iss = assertion_peek_issuer(assertion)) == NULL)
+		return ASYNC_DONE;
+	if (app_store(req->app) != NULL &&
+	    store_idp_get_id_jag(app_store(req->app), iss, idp) == STORE_OK) {
+		*trusted = 1;
+		upstream_net_policy(idp, (int)req->app->cfg->allow_insecure_issuer, &np);
+		err[0] = '\0';
+		rc = request_jwks_for(req, idp->jwks, idp->jwks_uri, &np, assertion, jwks, err,
+		    sizeof(err));
+		if (rc == ASYNC_DONE && *jwks == NULL)
+			log_info("ID-JAG issuer %s: its keys are unavailable: %s", idp->name, err);
+	}
+	free(iss);
+	return rc;
 }
 
 enum MHD_Result
@@ -87,15 +120,20 @@ ep_token(struct request *req)
 	struct token_response t;
 	struct grant_env env;
 	struct keyset *ks = NULL;
+	struct store_idp issuer;
+	json_t *issuer_jwks = NULL;
 	const char *grant, *params[2];
 	enum MHD_Result result;
-	int dup = 0, rc, i;
+	int dup = 0, rc, i, trusted = 0;
 	static const char *const single[] = {"grant_type", "code", "code_verifier", "redirect_uri",
 	    "refresh_token", "scope", "client_id", "subject_token", "subject_token_type",
-	    "actor_token", "actor_token_type", "requested_token_type", "audience", NULL};
+	    "actor_token", "actor_token_type", "requested_token_type", "audience", "assertion",
+	    NULL};
 	unsigned int auth_flags = 0;
 
 	memset(&t, 0, sizeof(t));
+	memset(&issuer, 0, sizeof(issuer));
+	memset(&client, 0, sizeof(client));
 	req->grant = "none"; /* until grant_type is read */
 	if ((rc = request_form_body(req, &f)) != FORM_OK)
 		return reply_oauth_error(req, OAUTH_INVALID_REQUEST, form_strerror(rc));
@@ -118,7 +156,9 @@ ep_token(struct request *req)
 		form_clear(&f);
 		return reply_oauth_error(req, OAUTH_INVALID_REQUEST, "grant_type is required");
 	}
-	if (strcmp(grant, "client_credentials") == 0 || strcmp(grant, GRANT_TYPE_TOKEN_EXCHANGE) == 0)
+	/* The draft: ID-JAGs are for confidential clients only. */
+	if (strcmp(grant, "client_credentials") == 0 || strcmp(grant, GRANT_TYPE_TOKEN_EXCHANGE) == 0 ||
+	    strcmp(grant, GRANT_TYPE_JWT_BEARER) == 0)
 		auth_flags = CLIENT_AUTH_CONFIDENTIAL;
 	else if (strcmp(grant, "authorization_code") != 0 && strcmp(grant, "refresh_token") != 0) {
 		form_clear(&f);
@@ -130,13 +170,25 @@ ep_token(struct request *req)
 		form_clear(&f);
 		return reply_oauth_error(req, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
 	}
+	if (strcmp(grant, GRANT_TYPE_JWT_BEARER) == 0) {
+		switch (id_jag_issuer(req, form_get(&f, "assertion", NULL), &issuer, &trusted,
+		    &issuer_jwks)) {
+		case ASYNC_PENDING:
+			result = MHD_YES;
+			goto out;
+		case ASYNC_BUSY:
+			result = reply_oauth_error(req, OAUTH_TEMPORARILY_UNAVAILABLE, "server busy, retry");
+			goto out;
+		default:
+			break;
+		}
+	}
 	switch (client_authenticate(req, &f, auth_flags, &client, &result)) {
 	case CLIENT_AUTH_PENDING:
-		form_clear(&f);
-		return MHD_YES;
+		result = MHD_YES;
+		goto out;
 	case CLIENT_AUTH_REPLIED:
-		form_clear(&f);
-		return result;
+		goto out;
 	default:
 		break;
 	}
@@ -162,6 +214,9 @@ ep_token(struct request *req)
 		    params[1], &t);
 	} else if (strcmp(grant, "client_credentials") == 0) {
 		rc = grant_client_credentials(&env, &client, params[0], params[1], &t);
+	} else if (strcmp(grant, GRANT_TYPE_JWT_BEARER) == 0) {
+		rc = grant_id_jag(&env, &client, trusted ? &issuer : NULL, issuer_jwks,
+		    form_get(&f, "assertion", NULL), params[0], params[1], &t);
 	} else {
 		struct exchange_request x;
 
@@ -184,6 +239,8 @@ ep_token(struct request *req)
 out:
 	token_response_clear(&t);
 	keyset_unref(ks);
+	json_decref(issuer_jwks);
+	store_idp_clear(&issuer);
 	store_client_clear(&client);
 	form_clear(&f);
 	return result;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jose/jwks.h"
 #include "oauth/redirect.h"
 #include "oauth/scope.h"
 #include "oauth/uri.h"
@@ -101,6 +102,45 @@ has(const json_t *arr, const char *s)
 	return 0;
 }
 
+/* private_key_jwt (RFC 7591 §2): the client's public keys, inline (jwks) or by URL
+ * (jwks_uri, https), exactly one of them; neither for any other method. */
+static int
+keys(const json_t *req, json_t *m, struct dcr_client *out, char *err, size_t errlen)
+{
+	const json_t *jwks = json_object_get(req, "jwks");
+	const json_t *uri = json_object_get(req, "jwks_uri");
+	char why[160];
+
+	if (strcmp(out->auth_method, "private_key_jwt") != 0) {
+		if (jwks != NULL || uri != NULL) {
+			bad(err, errlen, OAUTH_INVALID_CLIENT_METADATA,
+			    "jwks and jwks_uri are for private_key_jwt clients");
+			return -1;
+		}
+		return 0;
+	}
+	if ((jwks == NULL) == (uri == NULL)) {
+		bad(err, errlen, OAUTH_INVALID_CLIENT_METADATA,
+		    "private_key_jwt needs exactly one of jwks and jwks_uri");
+		return -1;
+	}
+	if (uri != NULL) {
+		if (copy_https_url(req, m, "jwks_uri") != 0) {
+			bad(err, errlen, OAUTH_INVALID_CLIENT_METADATA, "jwks_uri must be an https URL");
+			return -1;
+		}
+		out->jwks_uri = json_string_value(json_object_get(m, "jwks_uri"));
+		return 0;
+	}
+	if (jwks_check_public(jwks, why, sizeof(why)) != 0) {
+		bad(err, errlen, OAUTH_INVALID_CLIENT_METADATA, "jwks: %s", why);
+		return -1;
+	}
+	json_object_set_new(m, "jwks", json_deep_copy(jwks));
+	out->jwks = json_object_get(m, "jwks");
+	return 0;
+}
+
 enum oauth_error
 dcr_validate(const json_t *req, struct dcr_client *out, char *err, size_t errlen)
 {
@@ -108,7 +148,7 @@ dcr_validate(const json_t *req, struct dcr_client *out, char *err, size_t errlen
 	static const char *const def_grants[] = {"authorization_code", NULL};
 	static const char *const responses[] = {"code", NULL};
 	static const char *const methods[] = {"none", "client_secret_basic", "client_secret_post",
-	    NULL};
+	    "private_key_jwt", NULL};
 	const enum oauth_error meta = OAUTH_INVALID_CLIENT_METADATA;
 	const json_t *uris, *v, *contacts;
 	json_t *m, *list = NULL;
@@ -170,12 +210,14 @@ dcr_validate(const json_t *req, struct dcr_client *out, char *err, size_t errlen
 		}
 		if (methods[k] == NULL)
 			return bad(err, errlen, meta,
-			    "token_endpoint_auth_method must be none, client_secret_basic or "
-			    "client_secret_post");
+			    "token_endpoint_auth_method must be none, client_secret_basic, "
+			    "client_secret_post or private_key_jwt");
 		out->auth_method = methods[k];
 	}
 	out->confidential = strcmp(out->auth_method, "none") != 0;
 	json_object_set_new(m, "token_endpoint_auth_method", json_string(out->auth_method));
+	if (keys(req, m, out, err, errlen) != 0)
+		return OAUTH_INVALID_CLIENT_METADATA;
 
 	if (string_list(req, "grant_types", grants, def_grants, &list) != 0) {
 		json_decref(list);

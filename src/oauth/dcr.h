@@ -20,6 +20,8 @@ struct dcr_client {
 	size_t n_redirect_uris;
 	const char *auth_method;
 	const char *client_name;
+	const char *jwks_uri;      /* private_key_jwt: where its keys are, or NULL */
+	const json_t *jwks;        /* private_key_jwt: its keys, or NULL */
 	char grant_types[64];      /* space-separated */
 	int confidential;
 };

@@ -72,6 +72,16 @@ int grant_refresh(const struct grant_env *env, const struct store_client *client
 int grant_client_credentials(const struct grant_env *env, const struct store_client *client,
     const char *resource, const char *scope, struct token_response *out);
 
+/* The jwt-bearer grant (RFC 7523 §2.1) with an ID-JAG: issuer is the provider trusted for
+ * ID-JAGs whose issuer the assertion names (NULL: none is), jwks its keys (NULL: they
+ * could not be had). Checked (oauth/idjag.h), used once (replay cache), the user found or
+ * created as for a sign-in through that provider, and an access token for the resource
+ * with requested ∩ asserted ∩ the resource's scopes; no refresh token. Every refusal of
+ * the assertion is invalid_grant, audited. */
+int grant_id_jag(const struct grant_env *env, const struct store_client *client,
+    const struct store_idp *issuer, const json_t *jwks, const char *assertion,
+    const char *resource, const char *scope, struct token_response *out);
+
 /* What a token exchange request carries (RFC 8693 §2.1). */
 struct exchange_request {
 	const char *subject_token;

@@ -15,8 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "jose/b64url.h"
-#include "jose/jwk.h"
-#include "jose/jws.h"
+#include "oauth/assertion.h"
 #include "oauth/scope.h"
 #include "oauth/uri.h"
 #include "util/buf.h"
@@ -217,67 +216,6 @@ refuse(enum upstream_refusal r, char *err, size_t errlen, const char *why)
 	return r;
 }
 
-/* The JWKS key for a token header: by kid, or the only key that fits when there is no
- * kid. Keys meant for encryption, or pinned to another algorithm, never fit. */
-static enum upstream_refusal
-jwks_pick(const json_t *jwks, const char *kid, enum jws_alg alg, EVP_PKEY **key, char *err,
-    size_t errlen)
-{
-	const json_t *keys = json_object_get(jwks, "keys"), *k;
-	EVP_PKEY *found = NULL, *candidate;
-	size_t i;
-	int matches = 0;
-
-	*key = NULL;
-	if (!json_is_array(keys))
-		return refuse(UPSTREAM_UNKNOWN_KID, err, errlen, "the provider's JWKS has no keys");
-	json_array_foreach(keys, i, k) {
-		const char *use = json_string_value(json_object_get(k, "use"));
-		const char *kalg = json_string_value(json_object_get(k, "alg"));
-		const char *kkid = json_string_value(json_object_get(k, "kid"));
-
-		if (kid != NULL && (kkid == NULL || strcmp(kid, kkid) != 0))
-			continue;
-		if ((use != NULL && strcmp(use, "sig") != 0) ||
-		    (kalg != NULL && strcmp(kalg, jws_alg_name(alg)) != 0))
-			continue;
-		if (jwk_from_json(k, 0, &candidate) != 0)
-			continue;
-		if (jwk_alg_of_key(candidate) != alg) {
-			EVP_PKEY_free(candidate);
-			continue;
-		}
-		matches++;
-		EVP_PKEY_free(found);
-		found = candidate;
-	}
-	if (found == NULL)
-		return refuse(UPSTREAM_UNKNOWN_KID, err, errlen,
-		    "no key of the provider's JWKS fits the ID token's kid and alg");
-	if (kid == NULL && matches > 1) {
-		EVP_PKEY_free(found);
-		return refuse(UPSTREAM_UNKNOWN_KID, err, errlen,
-		    "the ID token names no kid and the provider's JWKS has several keys");
-	}
-	*key = found;
-	return UPSTREAM_OK;
-}
-
-/* A NumericDate claim as whole seconds; -1 when missing or not a number. */
-static int
-numeric_date(const json_t *claims, const char *name, int64_t *out)
-{
-	const json_t *v = json_object_get(claims, name);
-
-	if (json_is_integer(v))
-		*out = (int64_t)json_integer_value(v);
-	else if (json_is_real(v) && json_real_value(v) > 0 && json_real_value(v) < 1e12)
-		*out = (int64_t)json_real_value(v);
-	else
-		return -1;
-	return 0;
-}
-
 static enum upstream_refusal
 audience_check(const json_t *claims, const char *client_id, char *err, size_t errlen)
 {
@@ -322,11 +260,11 @@ claims_check(const json_t *claims, const struct upstream_expect *e, char *err, s
 		return refuse(UPSTREAM_ISSUER, err, errlen, "the ID token's iss is not the provider's");
 	if ((r = audience_check(claims, e->client_id, err, errlen)) != UPSTREAM_OK)
 		return r;
-	if (numeric_date(claims, "exp", &exp) != 0)
+	if (assertion_numeric_date(claims, "exp", &exp) != 0)
 		return refuse(UPSTREAM_EXPIRED, err, errlen, "the ID token has no exp");
 	if (exp + e->skew <= e->now)
 		return refuse(UPSTREAM_EXPIRED, err, errlen, "the ID token has expired");
-	if (numeric_date(claims, "iat", &iat) != 0)
+	if (assertion_numeric_date(claims, "iat", &iat) != 0)
 		return refuse(UPSTREAM_IAT, err, errlen, "the ID token has no iat");
 	if (iat > e->now + e->skew)
 		return refuse(UPSTREAM_IAT, err, errlen, "the ID token was issued in the future");
@@ -340,78 +278,33 @@ claims_check(const json_t *claims, const struct upstream_expect *e, char *err, s
 	return UPSTREAM_OK;
 }
 
-/* Does the token's first segment decode to a header whose alg is "none"? */
-static int
-header_alg_is_none(const char *token)
-{
-	const char *dot = strchr(token, '.');
-	unsigned char *raw;
-	size_t len = 0;
-	json_t *h;
-	int none = 0;
-
-	if (dot == NULL || dot - token > 1024 ||
-	    (raw = b64url_decode_new(token, (size_t)(dot - token), &len)) == NULL)
-		return 0;
-	if ((h = json_loadb((const char *)raw, len, 0, NULL)) != NULL) {
-		const char *alg = json_string_value(json_object_get(h, "alg"));
-
-		none = alg != NULL && strcasecmp(alg, "none") == 0;
-		json_decref(h);
-	}
-	free(raw);
-	return none;
-}
-
 enum upstream_refusal
 upstream_id_token_check(const char *token, const json_t *jwks, const struct upstream_expect *e,
     json_t **claims, char *err, size_t errlen)
 {
-	struct jws jws;
 	enum upstream_refusal r;
-	enum jws_alg alg;
-	EVP_PKEY *key = NULL;
-	json_t *payload = NULL;
+	json_t *header = NULL, *payload = NULL;
 
 	*claims = NULL;
-	memset(&jws, 0, sizeof(jws));
-	if (token == NULL)
-		return refuse(UPSTREAM_MALFORMED, err, errlen, "the ID token is not a compact JWS");
-	if (jws_parse(token, strlen(token), &jws) != 0) {
-		/* An unsigned token (alg "none", empty signature) does not even parse: say so. */
-		if (header_alg_is_none(token))
-			return refuse(UPSTREAM_ALG, err, errlen,
-			    "the ID token's alg none is not accepted (RS256, ES256, EdDSA)");
-		return refuse(UPSTREAM_MALFORMED, err, errlen, "the ID token is not a compact JWS");
+	switch (assertion_verify(token, jwks, "the ID token", &header, &payload, err, errlen)) {
+	case ASSERTION_OK:
+		break;
+	case ASSERTION_ALG:
+		return UPSTREAM_ALG;
+	case ASSERTION_UNKNOWN_KID:
+		return UPSTREAM_UNKNOWN_KID;
+	case ASSERTION_SIGNATURE:
+		return UPSTREAM_SIGNATURE;
+	default:
+		return UPSTREAM_MALFORMED;
 	}
-	/* The allow-list: an algorithm this server verifies with an asymmetric key. "none"
-	 * and HMAC (whose "secret" an attacker would take from the public JWKS) never. */
-	if ((alg = jws_alg_parse(jws.alg)) == JWS_ALG_NONE) {
-		snprintf(err, errlen, "the ID token's alg %.20s is not accepted (RS256, ES256, EdDSA)",
-		    jws.alg);
-		r = UPSTREAM_ALG;
-		goto out;
+	json_decref(header);
+	if ((r = claims_check(payload, e, err, errlen)) != UPSTREAM_OK) {
+		json_decref(payload);
+		return r;
 	}
-	if ((r = jwks_pick(jwks, jws.kid, alg, &key, err, errlen)) != UPSTREAM_OK)
-		goto out;
-	if (jws_verify(&jws, key) != 0) {
-		r = refuse(UPSTREAM_SIGNATURE, err, errlen, "the ID token's signature does not verify");
-		goto out;
-	}
-	if ((payload = json_loadb((const char *)jws.payload, jws.payload_len, JSON_REJECT_DUPLICATES,
-		 NULL)) == NULL || !json_is_object(payload)) {
-		r = refuse(UPSTREAM_MALFORMED, err, errlen, "the ID token's payload is not a JSON object");
-		goto out;
-	}
-	if ((r = claims_check(payload, e, err, errlen)) != UPSTREAM_OK)
-		goto out;
 	*claims = payload;
-	payload = NULL;
-out:
-	json_decref(payload);
-	EVP_PKEY_free(key);
-	jws_clear(&jws);
-	return r;
+	return UPSTREAM_OK;
 }
 
 /* ---- discovery ---- */
@@ -732,7 +625,8 @@ upstream_net_policy(const struct store_idp *p, int allow_http, struct net_policy
 
 struct cached_doc {
 	char *url;
-	json_t *doc;
+	json_t *doc;             /* NULL: the last fetch failed ... */
+	char *error;             /* ... and this is why */
 	int64_t fetched_at;
 };
 
@@ -755,6 +649,8 @@ cache_get(const char *url, int64_t max_age, int64_t *fetched_at)
 	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		if (cache[i].url != NULL && strcmp(cache[i].url, url) == 0) {
+			if (cache[i].doc == NULL)
+				break;
 			if (fetched_at != NULL)
 				*fetched_at = cache[i].fetched_at;
 			if (now_s() - cache[i].fetched_at < max_age)
@@ -766,14 +662,18 @@ cache_get(const char *url, int64_t max_age, int64_t *fetched_at)
 	return doc;
 }
 
+/* Keep doc for url, or (doc NULL) that fetching it failed with error. */
 static void
-cache_put(const char *url, json_t *doc)
+cache_put(const char *url, json_t *doc, const char *error)
 {
 	size_t i, slot = 0;
-	char *copy = strdup(url);
+	char *copy = strdup(url), *why = error != NULL ? strdup(error) : NULL;
 
-	if (copy == NULL)
+	if (copy == NULL || (error != NULL && why == NULL)) {
+		free(copy);
+		free(why);
 		return;
+	}
 	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		if (cache[i].url != NULL && strcmp(cache[i].url, url) == 0) {
@@ -783,12 +683,42 @@ cache_put(const char *url, json_t *doc)
 		if (cache[i].url == NULL || cache[i].fetched_at < cache[slot].fetched_at)
 			slot = i;
 	}
+	/* A failure does not replace a good document: it stays until it is refetched. */
+	if (doc == NULL && cache[slot].url != NULL && strcmp(cache[slot].url, url) == 0 &&
+	    cache[slot].doc != NULL) {
+		pthread_mutex_unlock(&cache_lock);
+		free(copy);
+		free(why);
+		return;
+	}
 	free(cache[slot].url);
+	free(cache[slot].error);
 	json_decref(cache[slot].doc);
 	cache[slot].url = copy;
 	cache[slot].doc = json_incref(doc);
+	cache[slot].error = why;
 	cache[slot].fetched_at = now_s();
 	pthread_mutex_unlock(&cache_lock);
+}
+
+/* Why fetching url failed, when that happened within the cool-down (a new string). */
+static char *
+cache_failure(const char *url)
+{
+	char *why = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].url != NULL && strcmp(cache[i].url, url) == 0) {
+			if (cache[i].doc == NULL && cache[i].error != NULL &&
+			    now_s() - cache[i].fetched_at < UPSTREAM_JWKS_COOLDOWN)
+				why = strdup(cache[i].error);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return why;
 }
 
 void
@@ -799,6 +729,7 @@ upstream_cache_clear(void)
 	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		free(cache[i].url);
+		free(cache[i].error);
 		json_decref(cache[i].doc);
 	}
 	memset(cache, 0, sizeof(cache));
@@ -854,13 +785,36 @@ upstream_discover(const char *issuer, const struct net_policy *np,
 			return -1;
 		/* Only a document that passes is kept. */
 		if ((rc = upstream_metadata_parse(doc, issuer, np->allow_http, out, err, errlen)) == 0)
-			cache_put(url, doc);
+			cache_put(url, doc, NULL);
 		json_decref(doc);
 		return rc;
 	}
 	rc = upstream_metadata_parse(doc, issuer, np->allow_http, out, err, errlen);
 	json_decref(doc);
 	return rc;
+}
+
+int
+upstream_jwks_cached(const char *jwks_uri, int refetch, json_t **out, char *err, size_t errlen)
+{
+	int64_t fetched_at = 0;
+	json_t *doc = cache_get(jwks_uri, UPSTREAM_CACHE_TTL, &fetched_at);
+	char *why;
+
+	*out = NULL;
+	if (doc != NULL) {
+		if (!refetch || now_s() - fetched_at < UPSTREAM_JWKS_COOLDOWN) {
+			*out = doc;
+			return 1;
+		}
+		json_decref(doc);
+		return 0;
+	}
+	if ((why = cache_failure(jwks_uri)) == NULL)
+		return 0;
+	snprintf(err, errlen, "%s", why);
+	free(why);
+	return 1;
 }
 
 int
@@ -877,14 +831,17 @@ upstream_jwks(const char *jwks_uri, const struct net_policy *np, int refetch, js
 		return 0;
 	}
 	json_decref(doc);
-	if (get_json(jwks_uri, np, "JWKS", &doc, err, errlen) != 0)
-		return -1;
-	if (!json_is_array(json_object_get(doc, "keys"))) {
-		json_decref(doc);
-		snprintf(err, errlen, "the provider's JWKS has no keys");
+	if (get_json(jwks_uri, np, "JWKS", &doc, err, errlen) != 0) {
+		cache_put(jwks_uri, NULL, err);
 		return -1;
 	}
-	cache_put(jwks_uri, doc);
+	if (!json_is_array(json_object_get(doc, "keys"))) {
+		json_decref(doc);
+		snprintf(err, errlen, "the JWKS has no keys");
+		cache_put(jwks_uri, NULL, err);
+		return -1;
+	}
+	cache_put(jwks_uri, doc, NULL);
 	*out = doc;
 	return 0;
 }

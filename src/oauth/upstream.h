@@ -167,6 +167,12 @@ int upstream_discover(const char *issuer, const struct net_policy *np,
 int upstream_jwks(const char *jwks_uri, const struct net_policy *np, int refetch, json_t **out,
     char *err, size_t errlen);
 
+/* What upstream_jwks would answer without fetching: 1 with *out a new reference, or
+ * with *out NULL and err when the last fetch failed within the cool-down (a dead JWKS
+ * is not fetched again for every request); 0 when it would fetch. */
+int upstream_jwks_cached(const char *jwks_uri, int refetch, json_t **out, char *err,
+    size_t errlen);
+
 /* Redeem the upstream code at the token endpoint (client_secret_basic, or _post when the
  * provider asks; no secret: a public client), with the PKCE verifier. *id_token and
  * *access_token are new strings; an error answer gives -1 with the provider's error. */

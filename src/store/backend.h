@@ -45,6 +45,8 @@ struct store_cache;
 	    (st, id, email, groups))                                                            \
 	X(idp_add, (struct store * st, const struct store_idp *p, int64_t *id), (st, p, id))    \
 	X(idp_get, (struct store * st, const char *name, struct store_idp *out), (st, name, out)) \
+	X(idp_get_id_jag, (struct store * st, const char *issuer, struct store_idp *out),       \
+	    (st, issuer, out))                                                                  \
 	X(idp_list, (struct store * st, store_idp_fn fn, void *arg), (st, fn, arg))             \
 	X(idp_remove, (struct store * st, const char *name, int64_t now), (st, name, now))      \
 	X(idp_set_secret,                                                                       \
@@ -113,6 +115,10 @@ struct store_cache;
 	X(refresh_take,                                                                         \
 	    (struct store * st, const unsigned char *hash, int64_t now, struct store_refresh *out), \
 	    (st, hash, now, out))                                                               \
+	X(jti_use,                                                                              \
+	    (struct store * st, const unsigned char key_hash[32], int64_t expires_at,           \
+		int64_t now),                                                                   \
+	    (st, key_hash, expires_at, now))                                                    \
 	X(key_add, (struct store * st, const struct store_key *k, int64_t *id), (st, k, id))    \
 	X(key_list, (struct store * st, store_key_fn fn, void *arg), (st, fn, arg))             \
 	X(key_set_state,                                                                        \

@@ -31,9 +31,14 @@ struct copy_sql {
 #define P10 P8 ", $9, $10"
 #define P12 P10 ", $11, $12"
 #define P13 P12 ", $13"
-#define P15 P13 ", $14, $15"
 #define P16 P13 ", $14, $15, $16"
+#define P18 P16 ", $17, $18"
+#define P19 P18 ", $19"
 
+/* Not copied: used_jtis, the replay cache of assertions. A record matters only until its
+ * assertion expires (minutes), so an assertion used just before the copy could be
+ * presented once more within that time; starting the copied deployment that much later
+ * closes the gap. */
 static const struct copy_sql tables[STORE_TABLE_COUNT] = {
     [STORE_T_SETTINGS] = COPY_TABLE(settings, "key, value", P2, "key"),
     [STORE_T_USERS] = COPY_TABLE(users,
@@ -45,8 +50,8 @@ static const struct copy_sql tables[STORE_TABLE_COUNT] = {
     [STORE_T_CLIENTS] = COPY_TABLE(clients,
 	"id, client_id, name, confidential, auth_method, secret_hash, grant_types, acts_for, "
 	"default_resource, introspect_admin, origin, metadata, remote_addr, created_at, "
-	"updated_at, metadata_expires_at",
-	P16, "id"),
+	"updated_at, metadata_expires_at, jwks, jwks_uri",
+	P18, "id"),
     [STORE_T_CLIENT_REDIRECT_URIS] = COPY_TABLE(client_redirect_uris, "client, uri", P2,
 	"client, uri"),
     [STORE_T_CLIENT_RESOURCES] = COPY_TABLE(client_resources, "client, resource", P2,
@@ -86,8 +91,8 @@ static const struct copy_sql tables[STORE_TABLE_COUNT] = {
     [STORE_T_IDPS] = COPY_TABLE(idps,
 	"id, name, issuer, client_id, client_secret_enc, display_name, scopes, claim_user, "
 	"claim_email, claim_groups, allowed_groups, jit, link_verified_email, allow_private, "
-	"created_at",
-	P15, "id"),
+	"created_at, jwks_uri, jwks, id_jag, id_jag_clients",
+	P19, "id"),
     [STORE_T_IDP_GROUP_MAPS] = COPY_TABLE(idp_group_maps,
 	"idp, group_name, resource, scopes, created_at", P5, "idp, group_name, resource"),
     [STORE_T_UPSTREAM_LOGINS] = COPY_TABLE(upstream_logins,

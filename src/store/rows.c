@@ -53,6 +53,9 @@ store_idp_clear(struct store_idp *p)
 	free(p->claim_email);
 	free(p->claim_groups);
 	free(p->allowed_groups);
+	free(p->jwks_uri);
+	free(p->jwks);
+	free(p->id_jag_clients);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -86,6 +89,8 @@ store_client_clear(struct store_client *c)
 	free(c->origin);
 	free(c->metadata);
 	free(c->remote_addr);
+	free(c->jwks);
+	free(c->jwks_uri);
 	for (i = 0; i < c->n_redirect_uris; i++)
 		free(c->redirect_uris[i]);
 	free(c->redirect_uris);
@@ -180,6 +185,8 @@ store_client_copy(struct store_client *dst, const struct store_client *src, int 
 	dst->origin = dup_or_null(src->origin, &oom);
 	dst->metadata = dup_or_null(src->metadata, &oom);
 	dst->remote_addr = dup_or_null(src->remote_addr, &oom);
+	dst->jwks = dup_or_null(src->jwks, &oom);
+	dst->jwks_uri = dup_or_null(src->jwks_uri, &oom);
 	if (with_uris && src->n_redirect_uris > 0 && !oom) {
 		if ((dst->redirect_uris = calloc(src->n_redirect_uris, sizeof(char *))) == NULL)
 			oom = 1;

@@ -166,7 +166,7 @@ struct store_idp {
 	int64_t id;
 	char *name;
 	char *issuer;
-	char *client_id;
+	char *client_id;         /* "": an ID-JAG issuer only, not offered for sign-in */
 	unsigned char *client_secret_enc; /* sealed under the master key; NULL: none */
 	size_t client_secret_enc_len;
 	char *display_name;
@@ -179,12 +179,20 @@ struct store_idp {
 	int link_verified_email;
 	int allow_private;
 	int64_t created_at;
+	char *jwks_uri;          /* where its keys are; NULL: from discovery, or jwks */
+	char *jwks;              /* its keys as a JWKS document (--jwks-file), or NULL */
+	int id_jag;              /* the token endpoint accepts ID-JAGs it issues */
+	char *id_jag_clients;    /* space-separated client_ids that may present them;
+				  * NULL: any confidential client */
 };
 
 void store_idp_clear(struct store_idp *p);
 /* CONFLICT when the name is taken. */
 int store_idp_add(struct store *st, const struct store_idp *p, int64_t *id);
 int store_idp_get(struct store *st, const char *name, struct store_idp *out);
+/* The provider with id_jag set whose issuer is exactly issuer (of several, the one added
+ * first); NOTFOUND when there is none. */
+int store_idp_get_id_jag(struct store *st, const char *issuer, struct store_idp *out);
 typedef int (*store_idp_fn)(const struct store_idp *p, void *arg);
 int store_idp_list(struct store *st, store_idp_fn fn, void *arg);
 /* Remove a provider and its group mappings, and end the refresh families of its users
@@ -258,6 +266,8 @@ struct store_client {
 	int64_t created_at;
 	int64_t updated_at;
 	int64_t metadata_expires_at; /* CIMD: when the fetched metadata goes stale */
+	char *jwks;              /* private_key_jwt: its keys as a JWKS document, or NULL */
+	char *jwks_uri;          /* private_key_jwt: where its keys are, or NULL */
 	char **redirect_uris;    /* filled by store_client_get */
 	size_t n_redirect_uris;
 };
@@ -383,6 +393,16 @@ int store_jti_revoke(struct store *st, const char *jti, int64_t expires_at, int6
 /* STORE_OK when the jti is revoked, NOTFOUND when not. */
 int store_jti_revoked(struct store *st, const char *jti);
 
+/* ---- assertions used once: ID-JAGs, client assertions (replay.c) ---- */
+
+/* Record one use of the assertion that key_hash names (the SHA-256 of what identifies
+ * it, such as its issuer and jti), kept until expires_at: STORE_OK the first time;
+ * STORE_CONFLICT when it was recorded before and that record has not expired by now (a
+ * replay). An expired record counts as unused and is replaced. One statement, so that of
+ * two nodes recording the same key at once exactly one gets STORE_OK. */
+int store_jti_use(struct store *st, const unsigned char key_hash[32], int64_t expires_at,
+    int64_t now);
+
 /* ---- signing keys (keys.c) ---- */
 
 struct store_key {
@@ -482,6 +502,7 @@ struct store_purge_counts {
 	int rate_limits;
 	int changes;
 	int upstream_logins;
+	int used_jtis;
 };
 
 /* Delete what has expired by now, and audit records older than audit_before
@@ -553,7 +574,7 @@ struct store_value {
 	size_t len;
 };
 
-#define STORE_COPY_MAX_COLS 16
+#define STORE_COPY_MAX_COLS 20
 
 /* One row of a table, every column in the table's fixed order. */
 struct store_copy_row {

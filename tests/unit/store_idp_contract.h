@@ -1,6 +1,7 @@
 /* The contract of the upstream identity provider rows (store.h, "upstream identity
- * providers"), run against each backend by t_store (SQLite) and t_store_pg: included
- * once by each, on a migrated, otherwise empty store. */
+ * providers"), with what came with ID-JAG issuers: clients that authenticate with a key
+ * and the replay cache of assertions. Run against each backend by t_store (SQLite) and
+ * t_store_pg: included once by each, on a migrated, otherwise empty store. */
 #ifndef MCP_TESTS_STORE_IDP_CONTRACT_H
 #define MCP_TESTS_STORE_IDP_CONTRACT_H
 
@@ -36,6 +37,162 @@ idp_contract_map(const char *idp, const char *group, const char *resource_uri,
 	    group, resource_uri, scopes ? scopes : "*");
 	s->n++;
 	return 0;
+}
+
+/* Every column of the ID-JAG issuer "jag" as idp_contract_jag adds it. */
+static int
+idp_contract_is_jag(const struct store_idp *p)
+{
+	return strcmp(p->name, "jag") == 0 && strcmp(p->issuer, "https://jag.example") == 0 &&
+	    strcmp(p->client_id, "") == 0 && p->client_secret_enc == NULL &&
+	    p->jwks_uri != NULL && strcmp(p->jwks_uri, "https://jag.example/jwks") == 0 &&
+	    p->jwks != NULL && strcmp(p->jwks, "{\"keys\":[]}") == 0 && p->id_jag == 1 &&
+	    p->id_jag_clients != NULL && strcmp(p->id_jag_clients, "app1 app2") == 0 &&
+	    p->created_at == 2000;
+}
+
+static int
+idp_contract_jag_listed(const struct store_idp *p, void *arg)
+{
+	struct idp_contract_seen *s = arg;
+
+	if (idp_contract_is_jag(p))
+		s->n++;
+	else if (strcmp(p->name, "jag") == 0)
+		s->n = -1000; /* listed, but a column differs */
+	return 0;
+}
+
+/* ID-JAG issuers: the columns of version 6, and the lookup by issuer. */
+static void
+idp_contract_jag(struct store *st)
+{
+	struct store_idp p, got;
+	struct idp_contract_seen seen;
+	int64_t id, id2, id3;
+
+	memset(&p, 0, sizeof(p));
+	p.name = MUT("jag");
+	p.issuer = MUT("https://jag.example");
+	p.client_id = MUT(""); /* an ID-JAG issuer only: not offered for sign-in */
+	p.display_name = MUT("Jag");
+	p.scopes = MUT("openid");
+	p.claim_user = MUT("sub");
+	p.claim_email = MUT("email");
+	p.claim_groups = MUT("groups");
+	p.jwks_uri = MUT("https://jag.example/jwks");
+	p.jwks = MUT("{\"keys\":[]}");
+	p.id_jag = 1;
+	p.id_jag_clients = MUT("app1 app2");
+	p.created_at = 2000;
+	ok(store_idp_add(st, &p, &id) == STORE_OK && id > 0, "id-jag: an issuer");
+	ok(store_idp_get(st, "jag", &got) == STORE_OK && got.id == id && idp_contract_is_jag(&got),
+	    "id-jag: every new column read back, client_id \"\" kept");
+	store_idp_clear(&got);
+	memset(&seen, 0, sizeof(seen));
+	ok(store_idp_list(st, idp_contract_jag_listed, &seen) == STORE_OK && seen.n == 1,
+	    "id-jag: listed with every column");
+	p.name = MUT("jag-later");
+	p.jwks_uri = NULL;
+	p.jwks = NULL;
+	p.id_jag_clients = NULL;
+	ok(store_idp_add(st, &p, &id2) == STORE_OK, "id-jag: a second one for the same issuer");
+	p.name = MUT("signin-only");
+	p.issuer = MUT("https://signin.example");
+	p.client_id = MUT("authd");
+	p.id_jag = 0;
+	ok(store_idp_add(st, &p, &id3) == STORE_OK, "id-jag: a provider without id_jag");
+	ok(store_idp_get(st, "signin-only", &got) == STORE_OK && got.id_jag == 0 &&
+	    got.jwks_uri == NULL && got.jwks == NULL && got.id_jag_clients == NULL,
+	    "id-jag: unset columns read back as 0 and NULL");
+	store_idp_clear(&got);
+	ok(store_idp_get_id_jag(st, "https://jag.example", &got) == STORE_OK && got.id == id &&
+	    idp_contract_is_jag(&got), "id-jag: found by its issuer, the one added first");
+	store_idp_clear(&got);
+	is_int(store_idp_get_id_jag(st, "https://jag.example/", &got), STORE_NOTFOUND,
+	    "id-jag: the issuer must match exactly");
+	is_int(store_idp_get_id_jag(st, "https://other.example", &got), STORE_NOTFOUND,
+	    "id-jag: another issuer is NOTFOUND");
+	is_int(store_idp_get_id_jag(st, "https://signin.example", &got), STORE_NOTFOUND,
+	    "id-jag: a provider without id_jag is not an ID-JAG issuer");
+	ok(store_idp_remove(st, "jag", 2100) == STORE_OK, "id-jag: remove the first");
+	ok(store_idp_get_id_jag(st, "https://jag.example", &got) == STORE_OK && got.id == id2 &&
+	    strcmp(got.name, "jag-later") == 0 && got.jwks_uri == NULL &&
+	    got.id_jag_clients == NULL, "id-jag: then the second is found (NULL: any client)");
+	store_idp_clear(&got);
+	ok(store_idp_remove(st, "jag-later", 2100) == STORE_OK &&
+	    store_idp_remove(st, "signin-only", 2100) == STORE_OK, "id-jag: remove the others");
+}
+
+/* Clients that authenticate with a key (private_key_jwt): a JWKS or where to fetch one. */
+static void
+idp_contract_key_clients(struct store *st)
+{
+	static const char jwks[] = "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+				   "\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}]}";
+	struct store_client c, got;
+	int64_t cid, cid2;
+
+	memset(&c, 0, sizeof(c));
+	c.client_id = MUT("pkj-inline");
+	c.name = MUT("Key client");
+	c.confidential = 1;
+	c.auth_method = MUT("private_key_jwt");
+	c.grant_types = MUT("client_credentials");
+	c.jwks = MUT(jwks);
+	c.created_at = 3000;
+	ok(store_client_add(st, &c, &cid) == STORE_OK, "key client: with a JWKS");
+	c.client_id = MUT("pkj-uri");
+	c.jwks = NULL;
+	c.jwks_uri = MUT("https://keys.app.example/jwks.json");
+	ok(store_client_add(st, &c, &cid2) == STORE_OK, "key client: with a jwks_uri");
+	ok(store_client_get(st, "pkj-inline", &got) == STORE_OK && got.id == cid &&
+	    got.confidential == 1 && strcmp(got.auth_method, "private_key_jwt") == 0 &&
+	    got.secret_hash == NULL && got.jwks != NULL && strcmp(got.jwks, jwks) == 0 &&
+	    got.jwks_uri == NULL, "key client: get reads the JWKS back, no secret");
+	store_client_clear(&got);
+	ok(store_client_get_lite(st, "pkj-inline", &got) == STORE_OK && got.jwks != NULL &&
+	    strcmp(got.jwks, jwks) == 0 && got.jwks_uri == NULL, "key client: so does get_lite");
+	store_client_clear(&got);
+	ok(store_client_get(st, "pkj-uri", &got) == STORE_OK && got.id == cid2 &&
+	    got.jwks == NULL && got.jwks_uri != NULL &&
+	    strcmp(got.jwks_uri, "https://keys.app.example/jwks.json") == 0,
+	    "key client: get reads the jwks_uri back");
+	store_client_clear(&got);
+	ok(store_client_get_lite(st, "pkj-uri", &got) == STORE_OK && got.jwks == NULL &&
+	    got.jwks_uri != NULL && strcmp(got.jwks_uri, "https://keys.app.example/jwks.json") == 0,
+	    "key client: so does get_lite");
+	store_client_clear(&got);
+	ok(store_client_remove(st, "pkj-inline") == STORE_OK &&
+	    store_client_remove(st, "pkj-uri") == STORE_OK, "key client: removed");
+}
+
+/* The replay cache: an assertion is used once until it expires. */
+static void
+idp_contract_jti_use(struct store *st)
+{
+	unsigned char a[32], b[32];
+	struct store_purge_counts pc;
+
+	memset(a, 0x61, sizeof(a));
+	memset(b, 0x62, sizeof(b));
+	is_int(store_jti_use(st, a, 1500, 1000), STORE_OK, "jti use: the first time");
+	is_int(store_jti_use(st, a, 1500, 1000), STORE_CONFLICT, "jti use: the second is a replay");
+	is_int(store_jti_use(st, a, 1600, 1500), STORE_CONFLICT,
+	    "jti use: still a replay at its expiry");
+	is_int(store_jti_use(st, b, 1500, 1000), STORE_OK, "jti use: another key");
+	is_int(store_jti_use(st, a, 2500, 1501), STORE_OK,
+	    "jti use: an expired record counts as unused");
+	is_int(store_jti_use(st, a, 2500, 1501), STORE_CONFLICT,
+	    "jti use: and the new record holds");
+	is_int(store_jti_use(st, a, 2500, 2400), STORE_CONFLICT,
+	    "jti use: until the new expiry");
+	ok(store_purge(st, 1600, 0, &pc) == STORE_OK && pc.used_jtis == 1,
+	    "jti use: purge drops the expired record");
+	is_int(store_jti_use(st, a, 2500, 1600), STORE_CONFLICT, "jti use: and keeps the live one");
+	is_int(store_jti_use(st, b, 3000, 1600), STORE_OK,
+	    "jti use: the purged key is used again with a fresh expiry");
+	is_int(store_jti_use(st, b, 3000, 1600), STORE_CONFLICT, "jti use: once");
 }
 
 static void
@@ -82,7 +239,8 @@ idp_contract(struct store *st)
 	ok(got.id == id && strcmp(got.issuer, "https://idp.corp.example") == 0 &&
 	    strcmp(got.display_name, "Corp SSO") == 0 && strcmp(got.allowed_groups, "eng ops") == 0 &&
 	    got.jit == 1 && got.link_verified_email == 1 && got.allow_private == 0 &&
-	    got.created_at == 1000, "idp: every column read back");
+	    got.created_at == 1000 && got.id_jag == 0 && got.jwks_uri == NULL && got.jwks == NULL &&
+	    got.id_jag_clients == NULL, "idp: every column read back");
 	ok(got.client_secret_enc_len == sizeof(sealed) &&
 	    memcmp(got.client_secret_enc, sealed, sizeof(sealed)) == 0,
 	    "idp: the sealed secret comes back byte for byte (NULs included)");
@@ -235,6 +393,10 @@ idp_contract(struct store *st)
 		is_int(store_upstream_login_take(st, state2, &got_l), STORE_NOTFOUND,
 		    "sign-in: and it is gone");
 	}
+
+	idp_contract_jag(st);
+	idp_contract_key_clients(st);
+	idp_contract_jti_use(st);
 }
 
 #endif

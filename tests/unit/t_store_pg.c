@@ -693,6 +693,7 @@ fill_sqlite(struct store *s)
 	struct store_family f;
 	struct store_key k;
 	struct store_audit a;
+	struct store_idp p;
 	unsigned char h[32], blob[] = {0x00, 0x01, 0xfe, 0xff, 0x00, 0x7f};
 	char *redirects[] = {MUT("https://copy.example/cb"), MUT("https://copy.example/cb2")};
 	int64_t u1, u2, r1, r2, c1, c2, n;
@@ -724,6 +725,27 @@ fill_sqlite(struct store *s)
 	c.n_redirect_uris = 1;
 	c.metadata = MUT("{\"client_name\":\"c2\"}");
 	ok(store_client_add(s, &c, &c2) == STORE_OK, "sqlite: client 2, one redirect URI");
+	c.client_id = MUT("copy-c3");
+	c.auth_method = MUT("private_key_jwt");
+	c.secret_hash = NULL;
+	c.n_redirect_uris = 0;
+	c.metadata = NULL;
+	c.jwks = MUT("{\"keys\":[]}");
+	ok(store_client_add(s, &c, NULL) == STORE_OK, "sqlite: client 3, private_key_jwt");
+	memset(&p, 0, sizeof(p));
+	p.name = MUT("copy-jag");
+	p.issuer = MUT("https://jag.copy.example");
+	p.client_id = MUT("");
+	p.display_name = MUT("Jag");
+	p.scopes = MUT("openid");
+	p.claim_user = MUT("sub");
+	p.claim_email = MUT("email");
+	p.claim_groups = MUT("groups");
+	p.jwks_uri = MUT("https://jag.copy.example/jwks");
+	p.id_jag = 1;
+	p.id_jag_clients = MUT("copy-c3");
+	p.created_at = T;
+	ok(store_idp_add(s, &p, NULL) == STORE_OK, "sqlite: an ID-JAG issuer");
 	ok(store_client_resource_add(s, c1, r2) == STORE_OK, "sqlite: a client_resources row");
 	memset(h, 1, sizeof(h));
 	ok(store_regtoken_add(s, h, sizeof(h), T, FAR) == STORE_OK, "sqlite: a registration token");
@@ -782,7 +804,7 @@ copy_from_sqlite(struct store *main_st)
 	    [STORE_T_USERS] = 2,
 	    [STORE_T_RESOURCES] = 2,
 	    [STORE_T_EXCHANGE_EDGES] = 2,
-	    [STORE_T_CLIENTS] = 2,
+	    [STORE_T_CLIENTS] = 3,
 	    [STORE_T_CLIENT_REDIRECT_URIS] = 3,
 	    [STORE_T_CLIENT_RESOURCES] = 1,
 	    [STORE_T_REGISTRATION_TOKENS] = 1,
@@ -796,11 +818,13 @@ copy_from_sqlite(struct store *main_st)
 	    [STORE_T_AUDIT] = 3,
 	    [STORE_T_LOGIN_FAILURES] = 1,
 	    [STORE_T_RATE_LIMITS] = 2,
+	    [STORE_T_IDPS] = 1,
 	};
 	struct store_options sopt = {.create = 1};
 	struct store_copy_report rep;
 	struct store *src = NULL, *dst = NULL;
 	struct store_client cl;
+	struct store_idp ip;
 	struct store_user u;
 	struct store_resource r;
 	char *mem = store_memory_path_new(), *dburl = NULL, *v = NULL, *db2 = NULL, *ident = NULL;
@@ -860,6 +884,15 @@ copy_from_sqlite(struct store *main_st)
 	    same_str(cl.metadata, "{\"client_name\":\"c2\"}") && cl.acts_for == 0,
 	    "copy: the other client's NULLs and text");
 	store_client_clear(&cl);
+	ok(store_client_get(dst, "copy-c3", &cl) == STORE_OK && same_str(cl.jwks, "{\"keys\":[]}") &&
+	    cl.jwks_uri == NULL && cl.secret_hash == NULL &&
+	    same_str(cl.auth_method, "private_key_jwt"), "copy: a private_key_jwt client's JWKS");
+	store_client_clear(&cl);
+	ok(store_idp_get_id_jag(dst, "https://jag.copy.example", &ip) == STORE_OK &&
+	    same_str(ip.client_id, "") && same_str(ip.jwks_uri, "https://jag.copy.example/jwks") &&
+	    ip.jwks == NULL && ip.id_jag == 1 && same_str(ip.id_jag_clients, "copy-c3"),
+	    "copy: an ID-JAG issuer's columns");
+	store_idp_clear(&ip);
 	ok(store_resource_get_by_key(dst, "https://r2.example/mcp", &r) == STORE_OK &&
 	    same_str(r.default_scopes, "read") && r.ttl == 600, "copy: a resource");
 	store_resource_clear(&r);

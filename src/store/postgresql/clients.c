@@ -10,7 +10,7 @@
 #define CLIENT_COLS                                                                            \
 	"c.id, c.client_id, c.name, c.confidential, c.auth_method, c.secret_hash, c.grant_types, " \
 	"c.acts_for, r.uri, c.default_resource, c.introspect_admin, c.origin, c.metadata, "        \
-	"c.remote_addr, c.created_at, c.updated_at, c.metadata_expires_at"
+	"c.remote_addr, c.created_at, c.updated_at, c.metadata_expires_at, c.jwks, c.jwks_uri"
 #define CLIENT_FROM " FROM clients c LEFT JOIN resources r ON r.id = c.acts_for"
 
 static int
@@ -31,8 +31,9 @@ pgsql_client_add(struct store *st, const struct store_client *c, int64_t *id)
 	static const char sql[] =
 	    "INSERT INTO clients(client_id, name, confidential, auth_method, secret_hash, "
 	    "grant_types, acts_for, default_resource, introspect_admin, origin, metadata, "
-	    "remote_addr, created_at, updated_at) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id";
+	    "remote_addr, created_at, updated_at, jwks, jwks_uri) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) "
+	    "RETURNING id";
 	struct pgdb_params p = {0};
 	int64_t new_id = 0;
 	size_t i;
@@ -53,6 +54,8 @@ pgsql_client_add(struct store *st, const struct store_client *c, int64_t *id)
 	pgdb_text(&p, c->metadata);
 	pgdb_text(&p, c->remote_addr);
 	pgdb_int(&p, c->created_at);
+	pgdb_text(&p, c->jwks);
+	pgdb_text(&p, c->jwks_uri);
 	if ((rc = pgdb_one(st, sql, &p, pgdb_row_int64, &new_id)) != STORE_OK)
 		return rc;
 	for (i = 0; i < c->n_redirect_uris; i++) {
@@ -87,6 +90,8 @@ client_row(PGresult *res, int row, void *arg)
 	c->created_at = pgdb_col_int(res, row, 14);
 	c->updated_at = pgdb_col_int(res, row, 15);
 	c->metadata_expires_at = pgdb_col_int(res, row, 16);
+	c->jwks = pgdb_col_dup(res, row, 17, &oom);
+	c->jwks_uri = pgdb_col_dup(res, row, 18, &oom);
 	if (oom) {
 		store_client_clear(c);
 		return STORE_ERROR;

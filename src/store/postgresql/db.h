@@ -18,7 +18,7 @@ const char *pgsql_errmsg(struct store *st);
 STORE_ALL_OPS(PGSQL_OP_DECLARE)
 #undef PGSQL_OP_DECLARE
 
-#define PGDB_MAX_PARAMS 16
+#define PGDB_MAX_PARAMS 20
 
 /* The parameters of one statement, in order ($1, $2, ...). Text and blobs are borrowed
  * and must outlive the statement's execution. */

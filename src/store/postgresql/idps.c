@@ -9,7 +9,7 @@
 #define IDP_COLS                                                                                 \
 	"id, name, issuer, client_id, client_secret_enc, display_name, scopes, claim_user, "     \
 	"claim_email, claim_groups, allowed_groups, jit, link_verified_email, allow_private, "   \
-	"created_at"
+	"created_at, jwks_uri, jwks, id_jag, id_jag_clients"
 
 int
 pgsql_idp_add(struct store *st, const struct store_idp *p, int64_t *id)
@@ -17,8 +17,8 @@ pgsql_idp_add(struct store *st, const struct store_idp *p, int64_t *id)
 	static const char sql[] =
 	    "INSERT INTO idps(name, issuer, client_id, client_secret_enc, display_name, scopes, "
 	    "claim_user, claim_email, claim_groups, allowed_groups, jit, link_verified_email, "
-	    "allow_private, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-	    "$13, $14) RETURNING id";
+	    "allow_private, created_at, jwks_uri, jwks, id_jag, id_jag_clients) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id";
 	struct pgdb_params q = {0};
 	int64_t new_id = 0;
 	int rc;
@@ -42,6 +42,10 @@ pgsql_idp_add(struct store *st, const struct store_idp *p, int64_t *id)
 	pgdb_int(&q, p->link_verified_email ? 1 : 0);
 	pgdb_int(&q, p->allow_private ? 1 : 0);
 	pgdb_int(&q, p->created_at);
+	pgdb_text(&q, p->jwks_uri);
+	pgdb_text(&q, p->jwks);
+	pgdb_int(&q, p->id_jag ? 1 : 0);
+	pgdb_text(&q, p->id_jag_clients);
 	rc = pgdb_one(st, sql, &q, pgdb_row_int64, &new_id);
 	if (rc == STORE_OK && id != NULL)
 		*id = new_id;
@@ -69,6 +73,10 @@ idp_row(PGresult *res, int row, void *arg)
 	p->link_verified_email = (int)pgdb_col_int(res, row, 12);
 	p->allow_private = (int)pgdb_col_int(res, row, 13);
 	p->created_at = pgdb_col_int(res, row, 14);
+	p->jwks_uri = pgdb_col_dup(res, row, 15, &oom);
+	p->jwks = pgdb_col_dup(res, row, 16, &oom);
+	p->id_jag = (int)pgdb_col_int(res, row, 17);
+	p->id_jag_clients = pgdb_col_dup(res, row, 18, &oom);
 	if (oom) {
 		store_idp_clear(p);
 		return STORE_ERROR;
@@ -84,6 +92,18 @@ pgsql_idp_get(struct store *st, const char *name, struct store_idp *out)
 
 	memset(out, 0, sizeof(*out));
 	pgdb_text(&p, name);
+	return pgdb_one(st, sql, &p, idp_row, out);
+}
+
+int
+pgsql_idp_get_id_jag(struct store *st, const char *issuer, struct store_idp *out)
+{
+	static const char sql[] =
+	    "SELECT " IDP_COLS " FROM idps WHERE id_jag <> 0 AND issuer = $1 ORDER BY id LIMIT 1";
+	struct pgdb_params p = {0};
+
+	memset(out, 0, sizeof(*out));
+	pgdb_text(&p, issuer);
 	return pgdb_one(st, sql, &p, idp_row, out);
 }
 

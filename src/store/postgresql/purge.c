@@ -41,6 +41,7 @@ pgsql_purge(struct store *st, int64_t now, int64_t audit_before, struct store_pu
 	    "DELETE FROM login_failures WHERE blocked_until < $1::bigint * 1000 "
 	    "AND last_failure < ($1::bigint - 86400) * 1000";
 	static const char upstream[] = "DELETE FROM upstream_logins WHERE expires_at < $1";
+	static const char used[] = "DELETE FROM used_jtis WHERE expires_at < $1";
 	static const char rates[] = "DELETE FROM rate_limits WHERE window_start < $1::bigint - 3600";
 	static const char changes[] = "DELETE FROM registry_changes WHERE at < $1::bigint - 86400";
 	int rc;
@@ -59,6 +60,7 @@ pgsql_purge(struct store *st, int64_t now, int64_t audit_before, struct store_pu
 	    (rc = purge_one(st, rates, now, &out->rate_limits)) != STORE_OK ||
 	    (rc = purge_one(st, changes, now, &out->changes)) != STORE_OK ||
 	    (rc = purge_one(st, upstream, now, &out->upstream_logins)) != STORE_OK ||
+	    (rc = purge_one(st, used, now, &out->used_jtis)) != STORE_OK ||
 	    (audit_before > 0 && (rc = purge_one(st, audit, audit_before, &out->audit)) != STORE_OK))
 		goto fail;
 	if (out->keys > 0 && (rc = pgsql_keys_version_bump(st)) != STORE_OK)

@@ -10,7 +10,7 @@
 #define CLIENT_COLS                                                                            \
 	"c.id, c.client_id, c.name, c.confidential, c.auth_method, c.secret_hash, c.grant_types, " \
 	"c.acts_for, r.uri, c.default_resource, c.introspect_admin, c.origin, c.metadata, "        \
-	"c.remote_addr, c.created_at, c.updated_at, c.metadata_expires_at"
+	"c.remote_addr, c.created_at, c.updated_at, c.metadata_expires_at, c.jwks, c.jwks_uri"
 #define CLIENT_FROM " FROM clients c LEFT JOIN resources r ON r.id = c.acts_for"
 
 
@@ -33,7 +33,8 @@ sqlite_client_add(struct store *st, const struct store_client *c, int64_t *id)
 	static const char sql[] =
 	    "INSERT INTO clients(client_id, name, confidential, auth_method, secret_hash, "
 	    "grant_types, acts_for, default_resource, introspect_admin, origin, metadata, "
-	    "remote_addr, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	    "remote_addr, created_at, updated_at, jwks, jwks_uri) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *s = db_stmt(st, sql);
 	int64_t rowid;
 	size_t i;
@@ -57,6 +58,8 @@ sqlite_client_add(struct store *st, const struct store_client *c, int64_t *id)
 	db_bind_text(s, 12, c->remote_addr);
 	sqlite3_bind_int64(s, 13, c->created_at);
 	sqlite3_bind_int64(s, 14, c->created_at);
+	db_bind_text(s, 15, c->jwks);
+	db_bind_text(s, 16, c->jwks_uri);
 	if ((rc = db_exec_stmt(s)) != STORE_OK)
 		return rc;
 	rowid = sqlite3_last_insert_rowid(db_handle(st));
@@ -92,6 +95,8 @@ client_row(sqlite3_stmt *s, void *arg)
 	c->created_at = sqlite3_column_int64(s, 14);
 	c->updated_at = sqlite3_column_int64(s, 15);
 	c->metadata_expires_at = sqlite3_column_int64(s, 16);
+	c->jwks = db_col_dup(s, 17, &oom);
+	c->jwks_uri = db_col_dup(s, 18, &oom);
 	if (oom) {
 		store_client_clear(c);
 		return STORE_ERROR;

@@ -9,7 +9,7 @@
 #define IDP_COLS                                                                                 \
 	"id, name, issuer, client_id, client_secret_enc, display_name, scopes, claim_user, "     \
 	"claim_email, claim_groups, allowed_groups, jit, link_verified_email, allow_private, "   \
-	"created_at"
+	"created_at, jwks_uri, jwks, id_jag, id_jag_clients"
 
 int
 sqlite_idp_add(struct store *st, const struct store_idp *p, int64_t *id)
@@ -17,7 +17,8 @@ sqlite_idp_add(struct store *st, const struct store_idp *p, int64_t *id)
 	static const char sql[] =
 	    "INSERT INTO idps(name, issuer, client_id, client_secret_enc, display_name, scopes, "
 	    "claim_user, claim_email, claim_groups, allowed_groups, jit, link_verified_email, "
-	    "allow_private, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	    "allow_private, created_at, jwks_uri, jwks, id_jag, id_jag_clients) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *s = db_stmt(st, sql);
 	int rc;
 
@@ -41,6 +42,10 @@ sqlite_idp_add(struct store *st, const struct store_idp *p, int64_t *id)
 	sqlite3_bind_int(s, 12, p->link_verified_email ? 1 : 0);
 	sqlite3_bind_int(s, 13, p->allow_private ? 1 : 0);
 	sqlite3_bind_int64(s, 14, p->created_at);
+	db_bind_text(s, 15, p->jwks_uri);
+	db_bind_text(s, 16, p->jwks);
+	sqlite3_bind_int(s, 17, p->id_jag ? 1 : 0);
+	db_bind_text(s, 18, p->id_jag_clients);
 	rc = db_exec_stmt(s);
 	if (rc == STORE_OK && id != NULL)
 		*id = sqlite3_last_insert_rowid(db_handle(st));
@@ -78,6 +83,10 @@ idp_row(sqlite3_stmt *s, void *arg)
 	p->link_verified_email = sqlite3_column_int(s, 12);
 	p->allow_private = sqlite3_column_int(s, 13);
 	p->created_at = sqlite3_column_int64(s, 14);
+	p->jwks_uri = db_col_dup(s, 15, &oom);
+	p->jwks = db_col_dup(s, 16, &oom);
+	p->id_jag = sqlite3_column_int(s, 17);
+	p->id_jag_clients = db_col_dup(s, 18, &oom);
 	if (oom) {
 		store_idp_clear(p);
 		return STORE_ERROR;
@@ -94,6 +103,19 @@ sqlite_idp_get(struct store *st, const char *name, struct store_idp *out)
 	memset(out, 0, sizeof(*out));
 	if (s != NULL)
 		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	return db_one(s, idp_row, out);
+}
+
+int
+sqlite_idp_get_id_jag(struct store *st, const char *issuer, struct store_idp *out)
+{
+	static const char sql[] =
+	    "SELECT " IDP_COLS " FROM idps WHERE id_jag <> 0 AND issuer = ? ORDER BY id LIMIT 1";
+	sqlite3_stmt *s = db_stmt(st, sql);
+
+	memset(out, 0, sizeof(*out));
+	if (s != NULL)
+		sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
 	return db_one(s, idp_row, out);
 }
 
