@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/serve_loop.h"
 #include "http/server.h"
+#include "oauth/assertion.h"
 #include "oauth/grants.h"
 #include "oauth/registry.h"
 #include "oauth/resource.h"
@@ -122,9 +123,10 @@ dev_client(struct store *st, struct dev_seed *s, const char *name, const char *g
 }
 
 static int
-seed(struct store *st, struct dev_seed *s, const char *user_spec, const struct cli_list *uris,
-    const struct cli_list *edges, int64_t now)
+seed(struct store *st, struct dev_seed *s, const char *issuer, const char *user_spec,
+    const struct cli_list *uris, const struct cli_list *edges, int64_t now)
 {
+	struct store_idp self;
 	int64_t from = 0, to = 0;
 	int i, rc;
 
@@ -147,9 +149,26 @@ seed(struct store *st, struct dev_seed *s, const char *user_spec, const struct c
 		if ((rc = dev_resource(st, uris->v[i], now, s->resources, NULL)) != 0)
 			return rc;
 	}
-	/* The ready client: client_credentials for any resource (origin dev). */
-	if ((rc = dev_client(st, s, "mcp-authd dev client", "client_credentials", 0, NULL, now)) != 0)
+	/* The ready client: client_credentials for any resource (origin dev), and ID-JAGs. */
+	if ((rc = dev_client(st, s, "mcp-authd dev client", "client_credentials " GRANT_TYPE_JWT_BEARER,
+		 0, NULL, now)) != 0)
 		return rc;
+	/* The mock issuer is its own enterprise IdP: it trusts the ID-JAGs /dev/id-jag mints
+	 * (signed with its own keys) and makes their users just in time. */
+	memset(&self, 0, sizeof(self));
+	self.name = (char *)(uintptr_t)"dev";
+	self.issuer = (char *)(uintptr_t)issuer;
+	self.client_id = (char *)(uintptr_t)"";
+	self.display_name = (char *)(uintptr_t)"mcp-authd dev";
+	self.scopes = (char *)(uintptr_t)"openid";
+	self.claim_user = (char *)(uintptr_t)"sub";
+	self.claim_email = (char *)(uintptr_t)"email";
+	self.claim_groups = (char *)(uintptr_t)"groups";
+	self.id_jag = 1;
+	self.jit = 1;
+	self.created_at = now;
+	if (store_idp_add(st, &self, NULL) != STORE_OK)
+		return cli_fail("cannot seed the dev ID-JAG issuer");
 	/* --allow-exchange "FROM TO": the edge, and a client acting for FROM. */
 	for (i = 0; i < edges->n; i++) {
 		char from_uri[2048], to_uri[2048];
@@ -216,12 +235,12 @@ ready_line(struct app *app, const struct dev_seed *s, uint16_t port)
 		    strcspn(pair, " "), "to", strchr(pair, ' ') + 1, "client_id",
 		    s->clients[i].client_id, "client_secret", s->clients[i].secret));
 	}
-	line = json_pack("{s:s, s:i, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:O, s:o}",
+	line = json_pack("{s:s, s:i, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:O, s:o, s:s}",
 	    "issuer", app->issuer, "port", (int)port, "metadata_url", meta ? meta : "", "jwks_uri",
 	    jwks ? jwks : "", "token_endpoint", token ? token : "", "user", "name", s->user,
 	    "password", s->password, "client", "client_id", s->clients[0].client_id,
 	    "client_secret", s->clients[0].secret, "resources", s->resources, "exchange_clients",
-	    ex);
+	    ex, "id_jag_issuer", app->issuer);
 	free(jwks);
 	free(meta);
 	free(token);
@@ -290,7 +309,7 @@ cmd_dev(struct cli *c, int argc, char **argv)
 		rc = cli_fail("cannot create a signing key");
 		goto out;
 	}
-	if ((rc = seed(anchor, &s, user_spec, &resources, &edges, cli_now())) != 0)
+	if ((rc = seed(anchor, &s, issuer, user_spec, &resources, &edges, cli_now())) != 0)
 		goto out;
 	serve_block_signals();
 	app_ready = 1;
@@ -303,6 +322,7 @@ cmd_dev(struct cli *c, int argc, char **argv)
 	app.dev_user = s.user != NULL ? strdup(s.user) : NULL;
 	if ((first = json_string_value(json_array_get(s.resources, 0))) != NULL)
 		app.dev_default_aud = strdup(first);
+	app.dev_client_id = strdup(s.clients[0].client_id);
 	/* The seeded secrets are known: no argon2 needed to recognise them in this process. */
 	for (i = 0; i < s.nclients; i++)
 		secret_cache_put(app.secrets, s.clients[i].client_id, PLACEHOLDER_HASH,

@@ -315,6 +315,7 @@ app_free(struct app *app)
 	free(app->metadata_json);
 	free(app->dev_user);
 	free(app->dev_default_aud);
+	free(app->dev_client_id);
 	free(app->issuer);
 	free(app->db_path);
 	master_key_wipe(&app->mk);

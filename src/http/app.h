@@ -23,6 +23,7 @@ struct app {
 	int dev_any_resource;       /* dev: register well-formed resources on first use */
 	char *dev_user;             /* dev: the seeded user auto-logged in */
 	char *dev_default_aud;      /* dev: the first resource named, /dev/token's default aud */
+	char *dev_client_id;        /* dev: the seeded client, /dev/id-jag's default client_id */
 	char *db_path;
 	struct store_options store_opt;
 	struct master_key mk;

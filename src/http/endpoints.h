@@ -43,5 +43,6 @@ enum MHD_Result ep_register(struct request *req);
 /* ep_dev.c: the mock issuer's test helpers (dev mode only). */
 enum MHD_Result ep_dev_token(struct request *req);
 enum MHD_Result ep_dev_bad_token(struct request *req);
+enum MHD_Result ep_dev_id_jag(struct request *req);
 
 #endif

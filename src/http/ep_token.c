@@ -83,6 +83,21 @@ grant_label(const char *grant)
 	return grant == NULL ? "none" : "unsupported";
 }
 
+/* The JWKS this server publishes (a new reference), or NULL. */
+static json_t *
+own_jwks(struct request *req)
+{
+	struct keyset *ks = app_keys(req->app);
+	const char *text;
+	size_t len = 0;
+	json_t *doc = NULL;
+
+	if (ks != NULL && (text = keyset_jwks(ks, &len)) != NULL)
+		doc = json_loadb(text, len, 0, NULL);
+	keyset_unref(ks);
+	return doc;
+}
+
 /* The provider trusted for the ID-JAG's issuer (*trusted 0: none) and its keys (*jwks
  * NULL: unavailable). Run before the client is authenticated: fetching keys suspends
  * the request, and nothing after a client assertion is accepted (its jti recorded) may. */
@@ -101,6 +116,13 @@ id_jag_issuer(struct request *req, const char *assertion, struct store_idp *idp,
 	if (app_store(req->app) != NULL &&
 	    store_idp_get_id_jag(app_store(req->app), iss, idp) == STORE_OK) {
 		*trusted = 1;
+		if (req->app->dev && idp->jwks == NULL && idp->jwks_uri == NULL &&
+		    strcmp(idp->issuer, req->app->issuer) == 0) {
+			/* The mock issuer plays the enterprise IdP too (/dev/id-jag): its own keys. */
+			*jwks = own_jwks(req);
+			free(iss);
+			return ASYNC_DONE;
+		}
 		upstream_net_policy(idp, (int)req->app->cfg->allow_insecure_issuer, &np);
 		err[0] = '\0';
 		rc = request_jwks_for(req, idp->jwks, idp->jwks_uri, &np, assertion, jwks, err,

@@ -57,6 +57,7 @@ static const struct route routes[] = {
 	{"introspect", "/introspect", M_POST, 0, ep_introspect},
 	{"dev_token", "/dev/token", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_token},
 	{"dev_bad_token", "/dev/bad-token", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_bad_token},
+	{"dev_id_jag", "/dev/id-jag", M_POST, ROUTE_CORS | ROUTE_DEV, ep_dev_id_jag},
 	{"healthz", "/healthz", M_GET, 0, ep_healthz},
 	{"readyz", "/readyz", M_GET, 0, ep_readyz},
 	{"metrics", "/metrics", M_GET, 0, ep_metrics},

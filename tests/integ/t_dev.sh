@@ -125,6 +125,40 @@ done
 req POST "$DEV/dev/bad-token?kind=nonsense" -d '{}'
 is "$(jqr .error)" invalid_request "an unknown kind: invalid_request"
 
+# The mock issuer plays the enterprise IdP of Cross App Access: /dev/id-jag mints an ID-JAG
+# for the ready client, which trades it at /token (jwt-bearer) with no consent screen.
+is "$(s .id_jag_issuer)" "$DEV" "the ready line names the ID-JAG issuer (the dev issuer itself)"
+req POST "$DEV/dev/id-jag" -H 'Content-Type: application/json' -d '{"sub":"erin","scope":"read"}'
+is "$STATUS" 200 "/dev/id-jag mints an ID-JAG"
+is "$(jqr .issued_token_type)" urn:ietf:params:oauth:token-type:id-jag "answered as an IdP's token exchange is"
+JAG=$(jqr .access_token)
+is "$(jwt_json 1 "$JAG" | jq -r .typ)" oauth-id-jag+jwt "typ oauth-id-jag+jwt"
+is "$(jwt_json 2 "$JAG" | jq -r '[.iss, .aud, .client_id, .resource, .sub] | join(" ")')" \
+	"$DEV $DEV $CID $A erin" "for this server, the ready client, the first resource, the sub given"
+req POST "$DEV/token" -u "$CID:$CSECRET" -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \
+	--data-urlencode assertion="$JAG"
+is "$STATUS" 200 "the ready client trades it for an access token"
+is "$(jwt_json 2 "$(jqr .access_token)" | jq -r '[.aud, .sub, .scope] | join(" ")')" "$A dev:erin read" \
+	"bound to the resource, for the user made just in time"
+is "$(jqr .refresh_token)" null "no refresh token"
+req POST "$DEV/token" -u "$CID:$CSECRET" -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \
+	--data-urlencode assertion="$JAG"
+is "$(jqr .error)" invalid_grant "the same ID-JAG twice: refused"
+req POST "$DEV/token" -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer --data-urlencode assertion="$JAG"
+is "$STATUS" 401 "an ID-JAG without client authentication: 401"
+for kind in expired wrong-audience wrong-issuer unknown-kid bad-signature alg-none wrong-typ \
+	wrong-client too-long; do
+	req POST "$DEV/dev/bad-token?kind=id-jag-$kind" -d '{}'
+	BAD=$(jqr .access_token)
+	req POST "$DEV/token" -u "$CID:$CSECRET" -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \
+		--data-urlencode assertion="$BAD"
+	is "$STATUS/$(jqr .error)/$(jqr .access_token)" "400/invalid_grant/null" "an id-jag-$kind ID-JAG is refused"
+done
+req POST "$DEV/dev/token" -d '{}'
+req POST "$DEV/token" -u "$CID:$CSECRET" -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \
+	--data-urlencode assertion="$(jqr .access_token)"
+is "$(jqr .error)" invalid_grant "an access token of the same issuer is no ID-JAG (typ)"
+
 # token mint against the dev instance's printed settings.
 tok=$(authd token mint --from "$DEV" --resource "$A" --sub mallory --scope read)
 ok $? "token mint --from the dev issuer"
