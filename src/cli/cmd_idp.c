@@ -113,6 +113,9 @@ idp_add(struct cli *c, const char *name, const struct idp_args *a)
 		return cli_fail("--client-id must be 1..%d characters", CLIENT_ID_MAX);
 	if (a->client_id == NULL && a->secret_stdin)
 		return cli_misuse("--client-secret-stdin goes with --client-id");
+	if (!a->id_jag && (a->jwks_file != NULL || a->jwks_uri != NULL))
+		return cli_misuse("--jwks-uri and --jwks-file go with --id-jag (sign-in reads the "
+				  "provider's keys from its discovery document)");
 	if (a->id_jag && a->jwks_file == NULL && a->jwks_uri == NULL)
 		return cli_misuse("--id-jag needs the issuer's keys: --jwks-uri URL or --jwks-file F");
 	if (a->id_jag_clients != NULL && (!a->id_jag || a->id_jag_clients[0] == '\0' ||
