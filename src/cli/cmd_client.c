@@ -274,11 +274,15 @@ print_client(const struct store_client *cl, void *arg)
 			return -1;
 		json_object_set_new(o, "acts_for",
 		    cl->acts_for_uri ? json_string(cl->acts_for_uri) : json_null());
+		json_object_set_new(o, "auth_method", json_string(cl->auth_method));
+		if (cl->jwks_uri != NULL)
+			json_object_set_new(o, "jwks_uri", json_string(cl->jwks_uri));
 		return json_array_append_new(list, o);
 	}
 	cli_time_str(cl->created_at, when);
-	printf("%-24s %-24s %-12s %-5s %s [%s]\n", cl->client_id, cl->name,
-	    cl->confidential ? "confidential" : "public", cl->origin, when, cl->grant_types);
+	printf("%-24s %-24s %-12s %-5s %s [%s]%s\n", cl->client_id, cl->name,
+	    cl->confidential ? "confidential" : "public", cl->origin, when, cl->grant_types,
+	    strcmp(cl->auth_method, "private_key_jwt") == 0 ? " private_key_jwt" : "");
 	return 0;
 }
 
