@@ -363,6 +363,10 @@ find_user(struct request *req, const struct store_idp *p, const struct upstream_
 	case FED_EMAIL_TAKEN:
 		*why = "This email belongs to a user who signs in another way here.";
 		return -1;
+	case FED_BAD_SUBJECT:
+		*why = "Your identity provider names you in a way this server cannot use. Tell "
+		       "your administrator.";
+		return -1;
 	default:
 		*why = "The database is unavailable. Try again in a moment.";
 		return -1;

@@ -135,6 +135,35 @@ out:
 	return r;
 }
 
+enum assertion_refusal
+assertion_shape(const char *token, const char *what, char *err, size_t errlen)
+{
+	struct jws jws;
+	enum assertion_refusal r = ASSERTION_OK;
+	json_t *payload = NULL;
+
+	if (token == NULL || token[0] == '\0')
+		return refuse(ASSERTION_MALFORMED, err, errlen, what, "is missing");
+	if (strlen(token) > JWS_MAX_LEN)
+		return refuse(ASSERTION_MALFORMED, err, errlen, what, "is too large");
+	if (jws_parse(token, strlen(token), &jws) != 0)
+		return unparsable(token, what, err, errlen);
+	if (!jwks_alg_accepted(jws.alg)) {
+		snprintf(err, errlen, "%s: alg %.20s is not accepted (ES256, EdDSA, RS256, PS256)",
+		    what, jws.alg);
+		r = ASSERTION_ALG;
+	} else if ((payload = json_loadb((const char *)jws.payload, jws.payload_len,
+			JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(payload))
+		r = refuse(ASSERTION_MALFORMED, err, errlen, what,
+		    "has a payload that is not a JSON object (or repeats a member)");
+	else if (json_string_value(json_object_get(payload, "iss")) == NULL)
+		r = refuse(ASSERTION_ISSUER, err, errlen, what, "names no issuer (iss)");
+	json_decref(payload);
+	jws_clear(&jws);
+	return r;
+}
+
 char *
 assertion_peek_issuer(const char *token)
 {

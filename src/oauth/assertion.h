@@ -49,6 +49,13 @@ const char *assertion_refusal_name(enum assertion_refusal r);
 enum assertion_refusal assertion_verify(const char *token, const json_t *jwks, const char *what,
     json_t **header, json_t **claims, char *err, size_t errlen);
 
+/* What is wrong with the form of token before any key is at hand: ASSERTION_MALFORMED
+ * (not a compact JWS, a JWE, a payload that is not a JSON object without duplicates),
+ * ASSERTION_ALG (not an accepted alg, "none" included) or ASSERTION_ISSUER (no iss),
+ * with err; else ASSERTION_OK. */
+enum assertion_refusal assertion_shape(const char *token, const char *what, char *err,
+    size_t errlen);
+
 /* The unverified iss of a compact JWT (a new string), to find whose keys verify it;
  * NULL when there is none. Nothing read here is trusted until assertion_verify passes. */
 char *assertion_peek_issuer(const char *token);

@@ -6,6 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#define SUBJECT_MAX 255
+
+static int
+subject_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f)
+			return 0;
+	}
+	return n > 0 && n <= SUBJECT_MAX;
+}
+
 enum fed_user
 fed_user_find(struct store *st, const struct store_idp *p, const char *subject,
     const char *email, int email_verified, int64_t now, struct store_user *u)
@@ -15,6 +29,8 @@ fed_user_find(struct store *st, const struct store_idp *p, const char *subject,
 	int rc;
 
 	memset(u, 0, sizeof(*u));
+	if (!subject_ok(subject))
+		return FED_BAD_SUBJECT;
 	rc = store_user_get_by_idp(st, p->name, subject, u);
 	if (rc == STORE_OK)
 		return FED_FOUND;

@@ -14,10 +14,13 @@ enum fed_user {
 	FED_CREATED,         /* made just in time (the provider's --jit) */
 	FED_UNKNOWN,         /* nobody, and the provider does not create users */
 	FED_EMAIL_TAKEN,     /* the email's user signs in through another provider */
+	FED_BAD_SUBJECT,     /* not 1..255 printable ASCII characters without spaces */
 	FED_STORE_ERROR,
 };
 
-/* Find (or link, or create) the user provider p knows as subject. email (NULL: none)
+/* Find (or link, or create) the user provider p knows as subject, which must be 1..255
+ * printable ASCII characters (OpenID Connect Core §2 "sub"; no spaces or controls, which
+ * would end up in user names and listings). email (NULL: none)
  * links only when email_verified and p links verified emails; never an unverified one
  * (account takeover). A created user is named "PROVIDER:SUBJECT", which no local name
  * can be (':' is not allowed in them). On FED_FOUND, FED_LINKED and FED_CREATED *u is

@@ -625,9 +625,15 @@ grant_id_jag(const struct grant_env *env, const struct store_client *client,
 	if (scope != NULL && !scope_valid(scope))
 		return refuse_stateless(env, out, OAUTH_INVALID_SCOPE, client->client_id, NULL, NULL,
 		    "scope is malformed");
-	if (issuer == NULL)
+	if (issuer == NULL) {
+		/* Say what is wrong with a token that has no issuer to look up (a JWE, alg none,
+		 * a broken payload) rather than blame its issuer. */
+		if (assertion_shape(assertion, "the ID-JAG", why, sizeof(why)) != ASSERTION_OK)
+			return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL,
+			    NULL, why);
 		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL, NULL,
 		    "the ID-JAG's issuer is not trusted here (idp add --id-jag)");
+	}
 	if (!idjag_client_allowed(issuer->id_jag_clients, client->client_id))
 		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL, NULL,
 		    "this client may not present ID-JAGs of that issuer (--id-jag-clients)");
@@ -665,6 +671,11 @@ grant_id_jag(const struct grant_env *env, const struct store_client *client,
 	found = fed_user_find(env->st, issuer, g.subject, NULL, 0, env->now, &u);
 	if (found == FED_STORE_ERROR) {
 		refuse_db(out, STORE_ERROR);
+		goto out;
+	}
+	if (found == FED_BAD_SUBJECT) {
+		refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL, r.uri,
+		    "the ID-JAG's sub is not 1-255 printable ASCII characters");
 		goto out;
 	}
 	if (found != FED_FOUND && found != FED_CREATED) {
