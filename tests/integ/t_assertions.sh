@@ -52,10 +52,13 @@ authd idp add other --issuer https://other.example.com --jwks-file "$KEYS/other-
 authd idp add nojit --issuer https://nojit.example.com --jwks-file "$KEYS/nojit-es.jwks" \
 	--id-jag --id-jag-clients "$AGENT $KC_ES" >/dev/null
 # An issuer trusted for sign-in (OpenID Connect) only, not for ID-JAGs.
-authd idp add signin --issuer https://signin.example.com --client-id authd \
-	--jwks-file "$KEYS/signin-es.jwks" >/dev/null
+authd idp add signin --issuer https://signin.example.com --client-id authd >/dev/null
+authd idp add signin2 --issuer https://signin2.example.com --client-id authd \
+	--jwks-file "$KEYS/signin-es.jwks" >/dev/null 2>&1
+is $? 2 "keys go with --id-jag only (sign-in reads them from discovery)"
 authd user add alice --idp nojit --sub alice-sub >/dev/null
-is "$(authd --json idp list | jq '[.[] | select(.id_jag)] | length')" 3 "three ID-JAG issuers"
+is "$(authd --json idp list | jq '[.[] | select(.id_jag)] | length')/$(authd --json idp list | jq length)" \
+	3/4 "three ID-JAG issuers and a sign-in provider"
 
 start_serve || { echo "Bail out! the server does not start"; exit 1; }
 # A second node on the same database, for replays across nodes.
