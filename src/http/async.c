@@ -401,6 +401,10 @@ request_jwks(struct request *req, const char *uri, const struct net_policy *np, 
 	char key[2100];
 
 	*jwks = NULL;
+	if (strlen(uri) > sizeof(key) - 16) {
+		snprintf(err, errlen, "the JWKS URL is too long");
+		return ASYNC_DONE;
+	}
 	snprintf(key, sizeof(key), "jwks %d %s", refetch, uri);
 	if (request_call_result(req, key, &done)) {
 		c = done;

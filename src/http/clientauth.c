@@ -115,7 +115,7 @@ key_authenticate(struct request *req, const char *body_id, const char *type,
 	struct store *st = app_store(req->app);
 	struct net_policy np;
 	unsigned char replay[32];
-	char *id = NULL, endpoint[2100], err[256];
+	char *id = NULL, *endpoint = NULL, err[256];
 	json_t *jwks = NULL, *claims = NULL;
 	enum assertion_refusal why;
 	enum client_auth r;
@@ -169,7 +169,11 @@ key_authenticate(struct request *req, const char *body_id, const char *type,
 		    "the client's keys cannot be fetched");
 		goto out;
 	}
-	snprintf(endpoint, sizeof(endpoint), "%s/token", req->app->issuer);
+	/* The token endpoint as metadata names it: an alternative audience (RFC 7523 §3). */
+	if ((endpoint = app_url_new(req->app, "/token")) == NULL) {
+		r = fail(req, result, OAUTH_SERVER_ERROR, "out of memory");
+		goto out;
+	}
 	why = client_assertion_check(assertion, jwks, out->client_id, req->app->issuer, endpoint,
 	    now, &claims, err, sizeof(err));
 	if (why != ASSERTION_OK) {
@@ -200,6 +204,7 @@ out:
 		store_client_clear(out);
 	json_decref(claims);
 	json_decref(jwks);
+	free(endpoint);
 	free(id);
 	return r;
 }

@@ -588,7 +588,7 @@ id_jag_resource(const struct grant_env *env, const struct store_client *client,
 		    NULL, "neither the ID-JAG nor the request names a resource");
 	if (registry_resource_find(env->st, want, env->auto_register, env->now, r) != OAUTH_OK)
 		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, g->subject,
-		    NULL, "the ID-JAG's resource is not registered here");
+		    NULL, "the resource (of the ID-JAG or the request) is not registered here");
 	if (g->resource == NULL || requested == NULL)
 		return 0;
 	memset(&asked, 0, sizeof(asked));
