@@ -2,7 +2,8 @@
 # bench/versus.sh OLD_BINARY NEW_BINARY [PAIRS]: refresh_token on SQLite (c=16, 8 s), the
 # two binaries in turn, PAIRS times (default 4), each on a fresh database: a
 # side-by-side check that a change did not slow the first stage's stateful path on a
-# machine whose speed drifts.
+# machine whose speed drifts. SCENARIO=cc measures client_credentials (the stateless hot
+# path, client_secret_basic) instead.
 #   git worktree add /tmp/old 7671d9b && (cd /tmp/old && autoreconf -fi && ./configure -q && make mcp-authd)
 #   bench/versus.sh /tmp/old/mcp-authd ./mcp-authd
 set -euo pipefail
@@ -25,8 +26,17 @@ run() { # run BINARY: prints req/s
 	for _ in $(seq 1 100); do curl -fs -o /dev/null "$I/healthz" && break; sleep 0.05; done
 	"$bin" bench-seed --client "$pub" --user bench --resource https://mcp.example.com/ \
 		--redirect-uri http://127.0.0.1/cb --refresh 64 --refresh-file "$W/refresh" >/dev/null
-	r=$(MODE=refresh FILE="$W/refresh" CLIENT_ID="$pub" THREADS=2 wrk -t2 -c16 -d8s \
-		-s bench/wrk/pool.lua "$I/token" | sed -n 's/^SUMMARY rps=\([0-9.]*\).*/\1/p')
+	if [ "${SCENARIO:-refresh}" = cc ]; then
+		cc=$("$bin" --json client add --name cc --confidential --grant client_credentials \
+			--resource https://mcp.example.com/)
+		basic=$(printf '%s:%s' "$(jq -r .client_id <<<"$cc")" "$(jq -r .client_secret <<<"$cc")" | base64 -w0)
+		r=$(BASIC="$basic" BODY="grant_type=client_credentials&resource=https%3A%2F%2Fmcp.example.com%2F" \
+			wrk -t2 -c16 -d8s -s bench/wrk/form.lua "$I/token" |
+			sed -n 's/^SUMMARY rps=\([0-9.]*\).*/\1/p')
+	else
+		r=$(MODE=refresh FILE="$W/refresh" CLIENT_ID="$pub" THREADS=2 wrk -t2 -c16 -d8s \
+			-s bench/wrk/pool.lua "$I/token" | sed -n 's/^SUMMARY rps=\([0-9.]*\).*/\1/p')
+	fi
 	kill "$S"
 	wait "$S" 2>/dev/null || true
 	rm -rf "$W"
