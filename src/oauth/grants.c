@@ -10,8 +10,6 @@
 
 #include <openssl/crypto.h>
 
-#include "oauth/fedusers.h"
-#include "oauth/idjag.h"
 #include "oauth/pkce.h"
 #include "oauth/registry.h"
 #include "oauth/scope.h"
@@ -570,141 +568,6 @@ out:
 	return rc;
 }
 
-/* The resource an ID-JAG's token is for: the ID-JAG's, which the request may repeat but
- * not change; else the request's; else the client's default. */
-static int
-id_jag_resource(const struct grant_env *env, const struct store_client *client,
-    const struct idjag *g, const char *requested, struct store_resource *r,
-    struct token_response *out)
-{
-	struct store_resource asked;
-	const char *want = g->resource != NULL ? g->resource : requested;
-	int same;
-
-	if (want == NULL || want[0] == '\0')
-		want = client->default_resource;
-	if (want == NULL)
-		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, g->subject,
-		    NULL, "neither the ID-JAG nor the request names a resource");
-	if (registry_resource_find(env->st, want, env->auto_register, env->now, r) != OAUTH_OK)
-		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, g->subject,
-		    NULL, "the resource (of the ID-JAG or the request) is not registered here");
-	if (g->resource == NULL || requested == NULL)
-		return 0;
-	memset(&asked, 0, sizeof(asked));
-	same = registry_resource_find(env->st, requested, 0, env->now, &asked) == OAUTH_OK &&
-	    asked.id == r->id;
-	store_resource_clear(&asked);
-	if (!same)
-		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, g->subject,
-		    r->uri, "the requested resource is not the ID-JAG's");
-	return 0;
-}
-
-int
-grant_id_jag(const struct grant_env *env, const struct store_client *client,
-    const struct store_idp *issuer, const json_t *jwks, const char *assertion,
-    const char *resource, const char *scope, struct token_response *out)
-{
-	struct idjag g;
-	struct store_resource r;
-	struct store_user u;
-	unsigned char replay[32];
-	char why[200], *wanted = NULL, *granted = NULL;
-	enum assertion_refusal refusal;
-	enum fed_user found;
-	int rc = -1, src;
-
-	memset(out, 0, sizeof(*out));
-	memset(&g, 0, sizeof(g));
-	memset(&r, 0, sizeof(r));
-	memset(&u, 0, sizeof(u));
-	if (assertion == NULL || assertion[0] == '\0')
-		return refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, NULL, NULL,
-		    "assertion is required");
-	if (scope != NULL && !scope_valid(scope))
-		return refuse_stateless(env, out, OAUTH_INVALID_SCOPE, client->client_id, NULL, NULL,
-		    "scope is malformed");
-	if (issuer == NULL) {
-		/* Say what is wrong with a token that has no issuer to look up (a JWE, alg none,
-		 * a broken payload) rather than blame its issuer. */
-		if (assertion_shape(assertion, "the ID-JAG", why, sizeof(why)) != ASSERTION_OK)
-			return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL,
-			    NULL, why);
-		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL, NULL,
-		    "the ID-JAG's issuer is not trusted here (idp add --id-jag)");
-	}
-	if (!idjag_client_allowed(issuer->id_jag_clients, client->client_id))
-		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL, NULL,
-		    "this client may not present ID-JAGs of that issuer (--id-jag-clients)");
-	if (jwks == NULL)
-		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL, NULL,
-		    "the ID-JAG issuer's keys are unavailable");
-	refusal = idjag_check(assertion, jwks, issuer->issuer, env->issuer, client->client_id,
-	    env->now, &g, why, sizeof(why));
-	if (refusal != ASSERTION_OK)
-		return refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL, NULL,
-		    why);
-	if (id_jag_resource(env, client, &g, resource, &r, out) != 0)
-		goto out;
-	/* requested ∩ asserted ∩ the resource's: the IdP's decision bounds the token. An
-	 * ID-JAG without scope grants none. */
-	wanted = scope != NULL ? scope_intersect_new(scope, g.scope ? g.scope : "")
-			       : strdup(g.scope ? g.scope : "");
-	if (wanted == NULL || (granted = registry_scope_for(&r, wanted)) == NULL) {
-		rc = refuse(out, OAUTH_SERVER_ERROR, "out of memory");
-		goto out;
-	}
-	/* One use per ID-JAG on every node, remembered until it expires. */
-	if (assertion_replay_key("id-jag", issuer->issuer, g.jti, replay) != 0) {
-		rc = refuse(out, OAUTH_SERVER_ERROR, "out of memory");
-		goto out;
-	}
-	if ((src = store_jti_use(env->st, replay, g.exp + ASSERTION_SKEW, env->now)) != STORE_OK) {
-		if (src == STORE_CONFLICT)
-			refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, g.subject,
-			    r.uri, "the ID-JAG was used before (jti)");
-		else
-			refuse_db(out, src);
-		goto out;
-	}
-	found = fed_user_find(env->st, issuer, g.subject, NULL, 0, env->now, &u);
-	if (found == FED_STORE_ERROR) {
-		refuse_db(out, STORE_ERROR);
-		goto out;
-	}
-	if (found == FED_BAD_SUBJECT) {
-		refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, NULL, r.uri,
-		    "the ID-JAG's sub is not 1-255 printable ASCII characters");
-		goto out;
-	}
-	if (found != FED_FOUND && found != FED_CREATED) {
-		refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, g.subject, r.uri,
-		    "the ID-JAG's subject is no user here (idp add --jit, or user add --idp --sub)");
-		goto out;
-	}
-	if (u.disabled) {
-		refuse_stateless(env, out, OAUTH_INVALID_GRANT, client->client_id, u.name, r.uri,
-		    "the user is disabled");
-		goto out;
-	}
-	/* An access token only: the IdP is asked again when it expires. */
-	if (issue_token(env, client->client_id, u.name, env->now, &r, granted, NULL, 0, NULL, NULL,
-		0, out) != 0)
-		goto out;
-	audit_record(env, 1, "token.issued", "ok", found == FED_CREATED ? "id-jag (user created)"
-									 : "id-jag",
-	    client->client_id, u.name, r.uri, out->jti, NULL);
-	rc = 0;
-out:
-	free(wanted);
-	free(granted);
-	store_user_clear(&u);
-	store_resource_clear(&r);
-	idjag_clear(&g);
-	return rc;
-}
-
 int
 grant_token_exchange(const struct grant_env *env, const struct store_client *client,
     const struct exchange_request *x, struct token_response *out)
@@ -832,4 +695,33 @@ out:
 	free(act_text);
 	store_resource_clear(&b);
 	return rc;
+}
+
+int
+grant_refuse(const struct grant_env *env, struct token_response *out, enum oauth_error e,
+    const char *client_id, const char *sub, const char *resource, const char *why)
+{
+	return refuse_stateless(env, out, e, client_id, sub, resource, why);
+}
+
+int
+grant_refuse_db(struct token_response *out, int store_rc)
+{
+	return refuse_db(out, store_rc);
+}
+
+int
+grant_issue_access(const struct grant_env *env, const char *client_id, const char *sub,
+    int64_t auth_time, const struct store_resource *r, const char *scope,
+    struct token_response *out)
+{
+	return issue_token(env, client_id, sub, auth_time, r, scope, NULL, 0, NULL, NULL, 0, out);
+}
+
+void
+grant_audit(const struct grant_env *env, const char *event, const char *outcome,
+    const char *reason, const char *client_id, const char *sub, const char *resource,
+    const char *jti)
+{
+	audit_record(env, 1, event, outcome, reason, client_id, sub, resource, jti, NULL);
 }

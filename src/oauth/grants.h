@@ -82,6 +82,22 @@ int grant_id_jag(const struct grant_env *env, const struct store_client *client,
     const struct store_idp *issuer, const json_t *jwks, const char *assertion,
     const char *resource, const char *scope, struct token_response *out);
 
+/* For grants kept in their own files (oauth/idjag.c, oauth/vault.c). */
+
+/* A refusal (error and description), audited as token.refused through the batch writer. */
+int grant_refuse(const struct grant_env *env, struct token_response *out, enum oauth_error e,
+    const char *client_id, const char *sub, const char *resource, const char *why);
+/* The database failed the grant: 503 when a retry may pass, else 500. */
+int grant_refuse_db(struct token_response *out, int store_rc);
+/* An access token, no refresh token, for sub at r with scope. */
+int grant_issue_access(const struct grant_env *env, const char *client_id, const char *sub,
+    int64_t auth_time, const struct store_resource *r, const char *scope,
+    struct token_response *out);
+/* An audit record through the batch writer. */
+void grant_audit(const struct grant_env *env, const char *event, const char *outcome,
+    const char *reason, const char *client_id, const char *sub, const char *resource,
+    const char *jti);
+
 /* What a token exchange request carries (RFC 8693 §2.1). */
 struct exchange_request {
 	const char *subject_token;
