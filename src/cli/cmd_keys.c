@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "oauth/upstream.h"
+#include "oauth/vault.h"
 
 static int
 print_key(const struct store_key *k, void *arg)
@@ -87,7 +88,7 @@ keys_rewrap(struct cli *c, const char *new_file)
 {
 	struct master_key old_mk, new_mk;
 	char err[512];
-	int count = 0, secrets = 0, rc;
+	int count = 0, secrets = 0, credentials = 0, rc;
 
 	if (new_file == NULL)
 		return cli_misuse("usage: keys rewrap --new-master-key-file F");
@@ -97,10 +98,12 @@ keys_rewrap(struct cli *c, const char *new_file)
 		master_key_wipe(&old_mk);
 		return cli_fail("%s", err);
 	}
-	/* Signing keys and upstream client secrets move together, all or nothing. */
+	/* Signing keys, upstream client secrets and the vault's data keys move together, all
+	 * or nothing. */
 	rc = store_begin(c->st) == STORE_OK ? 0 : -1;
 	if (rc == 0 && (keystore_rewrap_within(c->st, &old_mk, &new_mk, &count) != 0 ||
-			   upstream_secret_rewrap_within(c->st, &old_mk, &new_mk, &secrets) != 0)) {
+			   upstream_secret_rewrap_within(c->st, &old_mk, &new_mk, &secrets) != 0 ||
+			   vault_rewrap_within(c->st, &old_mk, &new_mk, &credentials) != 0)) {
 		store_rollback(c->st);
 		rc = -1;
 	}
@@ -112,9 +115,10 @@ keys_rewrap(struct cli *c, const char *new_file)
 		return cli_fail("rewrap failed, nothing changed: the current master key does not open "
 				"every sealed secret");
 	if (c->json)
-		return cli_print_json(json_pack("{s:i, s:i}", "rewrapped", count, "idp_secrets", secrets));
-	printf("%d keys and %d identity provider secrets re-encrypted; point master_key_file at %s "
-	       "now\n", count, secrets, new_file);
+		return cli_print_json(json_pack("{s:i, s:i, s:i}", "rewrapped", count, "idp_secrets",
+		    secrets, "credentials", credentials));
+	printf("%d keys, %d identity provider secrets and %d credential versions re-encrypted; "
+	       "point master_key_file at %s now\n", count, secrets, credentials, new_file);
 	return EXIT_OK;
 }
 

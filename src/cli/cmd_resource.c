@@ -1,4 +1,4 @@
-/* resource add | list | remove | allow-exchange | metadata. */
+/* resource add | list | remove | allow-exchange | allow-credential | metadata. */
 #include "config.h"
 
 #include <stdio.h>
@@ -165,6 +165,35 @@ out:
 	return rc;
 }
 
+/* resource allow-credential URI NAME: the MCP server at URI may fetch the vault's
+ * credential NAME (token exchange with audience=NAME, by the client acting for URI). */
+static int
+resource_allow_credential(struct cli *c, const char *uri, const char *name)
+{
+	struct store_resource r;
+	struct store_credential cred;
+	int rc;
+
+	if ((rc = cli_find_resource(c, uri, &r)) != 0)
+		return rc;
+	rc = store_credential_get(c->st, name, &cred);
+	store_credential_clear(&cred);
+	if (rc == STORE_NOTFOUND)
+		rc = cli_fail("no credential '%s' (credential set it first)", name);
+	else if (rc != STORE_OK)
+		rc = cli_fail("cannot read credentials: %s", store_errmsg(c->st));
+	else if (store_resource_credential_allow(c->st, r.id, name, cli_now()) != STORE_OK)
+		rc = cli_fail("cannot add the policy: %s", store_errmsg(c->st));
+	else if (c->json)
+		rc = cli_print_json(json_pack("{s:s, s:s}", "resource", r.uri, "credential", name));
+	else {
+		printf("%s may fetch credential %s\n", r.uri, name);
+		rc = EXIT_OK;
+	}
+	store_resource_clear(&r);
+	return rc;
+}
+
 static int
 resource_metadata(struct cli *c, const char *uri)
 {
@@ -206,12 +235,14 @@ cmd_resource(struct cli *c, int argc, char **argv)
 		return rc;
 	if (npos < 1)
 		return cli_misuse("resource needs a subcommand: add, list, remove, allow-exchange, "
-				  "metadata");
+				  "allow-credential, metadata");
 	if (strcmp(pos[0], "add") == 0 && npos != 2)
 		return cli_misuse("usage: resource add URI [--name N] [--scopes \"a b\"] "
 				  "[--default-scopes \"a\"] [--ttl SECONDS]");
 	if (strcmp(pos[0], "allow-exchange") == 0 && npos != 3)
 		return cli_misuse("usage: resource allow-exchange FROM_URI TO_URI [--scopes \"a b\"]");
+	if (strcmp(pos[0], "allow-credential") == 0 && npos != 3)
+		return cli_misuse("usage: resource allow-credential RESOURCE_URI NAME");
 	if ((strcmp(pos[0], "remove") == 0 || strcmp(pos[0], "metadata") == 0) && npos != 2)
 		return cli_misuse("usage: resource %s URI", pos[0]);
 	if (strcmp(pos[0], "list") == 0 && npos != 1)
@@ -224,6 +255,8 @@ cmd_resource(struct cli *c, int argc, char **argv)
 		return resource_list(c);
 	if (strcmp(pos[0], "allow-exchange") == 0)
 		return resource_allow(c, pos[1], pos[2], scopes);
+	if (strcmp(pos[0], "allow-credential") == 0)
+		return resource_allow_credential(c, pos[1], pos[2]);
 	if (strcmp(pos[0], "metadata") == 0)
 		return resource_metadata(c, pos[1]);
 	if (strcmp(pos[0], "remove") == 0) {

@@ -64,6 +64,7 @@ static const struct {
 	{"purge", cmd_purge},
 	{"store", cmd_store},
 	{"idp", cmd_idp},
+	{"credential", cmd_credential},
 	{"bench-seed", cmd_bench_seed},
 };
 

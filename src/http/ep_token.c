@@ -37,8 +37,9 @@ reply_tokens(struct request *req, const struct token_response *t)
 	/* One append per statement: C leaves the order of the operands of `|` open. */
 	rc = buf_putc(&b, '{');
 	rc |= jsonw_member_string(&b, 1, "access_token", t->access_token);
-	rc |= jsonw_member_string(&b, 0, "token_type", "Bearer");
-	rc |= jsonw_member_int(&b, 0, "expires_in", t->expires_in);
+	rc |= jsonw_member_string(&b, 0, "token_type", t->token_type ? t->token_type : "Bearer");
+	if (t->expires_in > 0)
+		rc |= jsonw_member_int(&b, 0, "expires_in", t->expires_in);
 	if (t->refresh_token != NULL)
 		rc |= jsonw_member_string(&b, 0, "refresh_token", t->refresh_token);
 	if (t->scope != NULL && t->scope[0] != '\0')
@@ -66,6 +67,7 @@ grant_env_init(struct request *req, struct grant_env *env, const struct keyset *
 	env->auto_register = req->app->dev_any_resource;
 	env->remote_addr = req->remote_addr;
 	env->audit = req->app->audit;
+	env->mk = &req->app->mk;
 }
 
 /* A metrics label for a grant_type: one of a fixed set, whatever the client sent. */

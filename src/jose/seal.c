@@ -215,3 +215,90 @@ unseal_bytes(const struct master_key *mk, const char *aad, const unsigned char *
 	*outlen = n;
 	return 0;
 }
+
+/* ---- envelopes: each secret under its own data key ---- */
+
+/* The data key a wrapped key opens to, as a key to seal with. */
+static int
+open_data_key(const struct master_key *mk, const char *aad, const unsigned char *wrapped,
+    size_t wrapped_len, struct master_key *dk)
+{
+	unsigned char *raw = NULL;
+	size_t n = 0;
+
+	memset(dk, 0, sizeof(*dk));
+	if (unseal_bytes(mk, aad, wrapped, wrapped_len, &raw, &n) != 0)
+		return -1;
+	if (n != MASTER_KEY_LEN) {
+		OPENSSL_clear_free(raw, n);
+		return -1;
+	}
+	memcpy(dk->bytes, raw, MASTER_KEY_LEN);
+	dk->loaded = 1;
+	OPENSSL_clear_free(raw, n);
+	return 0;
+}
+
+int
+seal_envelope(const struct master_key *mk, const char *aad, const unsigned char *in,
+    size_t inlen, struct sealed_envelope *out)
+{
+	struct master_key dk;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (master_key_ephemeral(&dk) != 0)
+		return -1;
+	if (seal_bytes(mk, aad, dk.bytes, MASTER_KEY_LEN, &out->wrapped_key, &out->wrapped_key_len) ==
+		0 &&
+	    seal_bytes(&dk, aad, in, inlen, &out->sealed, &out->sealed_len) == 0)
+		rc = 0;
+	master_key_wipe(&dk);
+	if (rc != 0)
+		sealed_envelope_clear(out);
+	return rc;
+}
+
+int
+unseal_envelope(const struct master_key *mk, const char *aad, const unsigned char *wrapped_key,
+    size_t wrapped_key_len, const unsigned char *sealed, size_t sealed_len, unsigned char **out,
+    size_t *outlen)
+{
+	struct master_key dk;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if (open_data_key(mk, aad, wrapped_key, wrapped_key_len, &dk) != 0)
+		return -1;
+	rc = unseal_bytes(&dk, aad, sealed, sealed_len, out, outlen);
+	master_key_wipe(&dk);
+	return rc;
+}
+
+int
+rewrap_envelope_key(const struct master_key *old_mk, const struct master_key *new_mk,
+    const char *aad, const unsigned char *wrapped_key, size_t wrapped_key_len,
+    unsigned char **rewrapped, size_t *rewrapped_len)
+{
+	struct master_key dk;
+	int rc;
+
+	*rewrapped = NULL;
+	*rewrapped_len = 0;
+	if (open_data_key(old_mk, aad, wrapped_key, wrapped_key_len, &dk) != 0)
+		return -1;
+	rc = seal_bytes(new_mk, aad, dk.bytes, MASTER_KEY_LEN, rewrapped, rewrapped_len);
+	master_key_wipe(&dk);
+	return rc;
+}
+
+void
+sealed_envelope_clear(struct sealed_envelope *e)
+{
+	if (e->wrapped_key != NULL)
+		OPENSSL_clear_free(e->wrapped_key, e->wrapped_key_len);
+	if (e->sealed != NULL)
+		OPENSSL_clear_free(e->sealed, e->sealed_len);
+	memset(e, 0, sizeof(*e));
+}

@@ -39,4 +39,30 @@ int seal_bytes(const struct master_key *mk, const char *aad, const unsigned char
 int unseal_bytes(const struct master_key *mk, const char *aad, const unsigned char *blob,
     size_t bloblen, unsigned char **out, size_t *outlen);
 
+/* Envelope encryption: a fresh data key seals the secret, the master key seals the data
+ * key, both bound to the same associated data. Rotating the master key rewraps only the
+ * data keys; a data key never leaves memory unsealed. */
+struct sealed_envelope {
+	unsigned char *wrapped_key;  /* the data key, sealed under the master key */
+	size_t wrapped_key_len;
+	unsigned char *sealed;       /* the secret, sealed under the data key */
+	size_t sealed_len;
+};
+
+int seal_envelope(const struct master_key *mk, const char *aad, const unsigned char *in,
+    size_t inlen, struct sealed_envelope *out);
+
+/* -1 on a wrong master key, other associated data or tampering with either blob. *out as
+ * for unseal_bytes. */
+int unseal_envelope(const struct master_key *mk, const char *aad, const unsigned char *wrapped_key,
+    size_t wrapped_key_len, const unsigned char *sealed, size_t sealed_len, unsigned char **out,
+    size_t *outlen);
+
+/* The wrapped data key under new_mk instead of old_mk (*rewrapped new). */
+int rewrap_envelope_key(const struct master_key *old_mk, const struct master_key *new_mk,
+    const char *aad, const unsigned char *wrapped_key, size_t wrapped_key_len,
+    unsigned char **rewrapped, size_t *rewrapped_len);
+
+void sealed_envelope_clear(struct sealed_envelope *e);
+
 #endif

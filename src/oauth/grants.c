@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "oauth/pkce.h"
+#include "oauth/vault.h"
 #include "oauth/registry.h"
 #include "oauth/scope.h"
 #include "oauth/secret.h"
@@ -589,6 +590,9 @@ grant_token_exchange(const struct grant_env *env, const struct store_client *cli
 	if (client->acts_for == 0 || client->acts_for_uri == NULL)
 		return refuse_stateless(env, out, OAUTH_UNAUTHORIZED_CLIENT, client->client_id, NULL,
 		    NULL, "this client acts for no resource (client add --acts-for)");
+	/* audience names a credential of the vault; downstream MCP servers are resources. */
+	if (x->audience != NULL)
+		return vault_fetch(env, client, x, out);
 	if (x->subject_token == NULL || x->subject_token_type == NULL)
 		return refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, NULL, NULL,
 		    "subject_token and subject_token_type are required");
@@ -601,9 +605,6 @@ grant_token_exchange(const struct grant_env *env, const struct store_client *cli
 	if (x->requested_token_type != NULL && strcmp(x->requested_token_type, TOKEN_TYPE_ACCESS) != 0)
 		return refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, NULL, NULL,
 		    "only access tokens can be requested");
-	if (x->audience != NULL)
-		return refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, NULL,
-		    "name the target with resource (RFC 8707), not audience");
 	if (x->resource == NULL)
 		return refuse_stateless(env, out, OAUTH_INVALID_TARGET, client->client_id, NULL, NULL,
 		    "resource is required: the downstream MCP server");

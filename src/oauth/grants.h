@@ -25,6 +25,7 @@ struct grant_env {
 	int64_t idp_session_ttl; /* a federated user's refresh family ends this long after the
 				  * upstream sign-in (0: no bound) */
 	int auto_register;       /* dev: unknown well-formed resources are registered */
+	const struct master_key *mk; /* opens what the vault keeps */
 	const char *remote_addr;
 	struct audit_sink *audit;
 };
@@ -40,6 +41,7 @@ struct token_response {
 	int64_t expires_in;
 	char jti[JTI_LEN + 1];
 	int exchanged;           /* answer with issued_token_type (RFC 8693) */
+	const char *token_type;  /* NULL: Bearer; "N_A" for a credential of another party */
 	/* Stateful grants sign after their transaction commits, so that the write lock is
 	 * not held across a signature: the claims wait here (borrowed for the grant's
 	 * duration). */

@@ -119,6 +119,33 @@ struct store_cache;
 	    (struct store * st, const unsigned char key_hash[32], int64_t expires_at,           \
 		int64_t now),                                                                   \
 	    (st, key_hash, expires_at, now))                                                    \
+	X(credential_add, (struct store * st, const struct store_credential *c), (st, c))        \
+	X(credential_next_version, (struct store * st, const char *name, int64_t *version),    \
+	    (st, name, version))                                                                \
+	X(credential_rotate,                                                                    \
+	    (struct store * st, const struct store_credential *c, int64_t retires_at,           \
+		int64_t *version),                                                              \
+	    (st, c, retires_at, version))                                                       \
+	X(credential_get,                                                                       \
+	    (struct store * st, const char *name, struct store_credential *out),                \
+	    (st, name, out))                                                                    \
+	X(credential_get_previous,                                                              \
+	    (struct store * st, const char *name, int64_t now, struct store_credential *out),   \
+	    (st, name, now, out))                                                               \
+	X(credential_list, (struct store * st, int64_t now, store_credential_fn fn, void *arg), \
+	    (st, now, fn, arg))                                                                 \
+	X(credential_remove, (struct store * st, const char *name), (st, name))                 \
+	X(credential_set_key,                                                                   \
+	    (struct store * st, int64_t id, const unsigned char *wrapped, size_t len),          \
+	    (st, id, wrapped, len))                                                             \
+	X(credential_each, (struct store * st, store_credential_fn fn, void *arg), (st, fn, arg)) \
+	X(resource_credential_allow,                                                            \
+	    (struct store * st, int64_t resource, const char *name, int64_t now),               \
+	    (st, resource, name, now))                                                          \
+	X(resource_credential_allowed, (struct store * st, int64_t resource, const char *name), \
+	    (st, resource, name))                                                               \
+	X(resource_credential_list,                                                             \
+	    (struct store * st, store_resource_credential_fn fn, void *arg), (st, fn, arg))     \
 	X(key_add, (struct store * st, const struct store_key *k, int64_t *id), (st, k, id))    \
 	X(key_list, (struct store * st, store_key_fn fn, void *arg), (st, fn, arg))             \
 	X(key_set_state,                                                                        \

@@ -35,7 +35,8 @@ struct copy_sql {
 #define P18 P16 ", $17, $18"
 #define P19 P18 ", $19"
 
-/* Not copied: used_jtis, the replay cache of assertions. A record matters only until its
+/* Credentials go as they are: their data keys stay sealed under the same master key.
+ * Not copied: used_jtis, the replay cache of assertions. A record matters only until its
  * assertion expires (minutes), so an assertion used just before the copy could be
  * presented once more within that time; starting the copied deployment that much later
  * closes the gap. */
@@ -99,6 +100,11 @@ static const struct copy_sql tables[STORE_TABLE_COUNT] = {
 	"state_hash, idp, browser_hash, nonce, code_verifier, authorize_query, created_at, "
 	"expires_at",
 	P8, "state_hash"),
+    [STORE_T_CREDENTIALS] = COPY_TABLE(credentials,
+	"id, name, version, wrapped_key, secret_enc, fingerprint, created_at, retires_at", P8,
+	"id"),
+    [STORE_T_RESOURCE_CREDENTIALS] = COPY_TABLE(resource_credentials, "resource, name, created_at",
+	P3, "resource, name"),
 };
 
 const char *

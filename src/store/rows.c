@@ -60,6 +60,20 @@ store_idp_clear(struct store_idp *p)
 }
 
 void
+store_credential_clear(struct store_credential *c)
+{
+	if (c == NULL)
+		return;
+	free(c->name);
+	if (c->wrapped_key != NULL)
+		OPENSSL_clear_free(c->wrapped_key, c->wrapped_key_len);
+	if (c->secret_enc != NULL)
+		OPENSSL_clear_free(c->secret_enc, c->secret_enc_len);
+	free(c->fingerprint);
+	memset(c, 0, sizeof(*c));
+}
+
+void
 store_resource_clear(struct store_resource *r)
 {
 	if (r == NULL)

@@ -435,6 +435,76 @@ int store_key_delete_expired(struct store *st, int64_t now, int *deleted);
 int store_keys_version(struct store *st, int64_t *version);
 int store_keys_version_bump(struct store *st);
 
+/* ---- the downstream credential vault (vault.c) ---- */
+
+/* A service credential (an API key an MCP server uses as itself, DESIGN.md §10.5), one row
+ * per version. The secret is sealed with its own data key and the data key under the
+ * master key, both bound to "credential NAME vVERSION"; the store keeps the blobs as they
+ * are. A credential has one current version (retires_at 0) and, after a rotation, at most
+ * one more, served until its retires_at. */
+struct store_credential {
+	int64_t id;
+	char *name;                   /* [a-z0-9-], 1..32 */
+	int64_t version;              /* 1, 2, ... */
+	unsigned char *wrapped_key;   /* the data key, sealed under the master key */
+	size_t wrapped_key_len;
+	unsigned char *secret_enc;    /* the secret, sealed under the data key */
+	size_t secret_enc_len;
+	char *fingerprint;            /* "sha256:" and 16 hex digits: audit and listings */
+	int64_t created_at;
+	int64_t retires_at;           /* 0: the current version; else served until then */
+};
+
+/* Wipes both blobs before freeing them. */
+void store_credential_clear(struct store_credential *c);
+/* Version 1 of a new credential (c->version and c->retires_at are ignored). CONFLICT when
+ * the name is taken. */
+int store_credential_add(struct store *st, const struct store_credential *c);
+/* The version a rotation of name assigns (the current one + 1): seal for it, then rotate.
+ * NOTFOUND when no credential has that name. */
+int store_credential_next_version(struct store *st, const char *name, int64_t *version);
+/* In one transaction (its own, or the caller's when one is open): the current version of
+ * c->name retires at retires_at, a version that was retiring already is deleted (at most
+ * two versions are ever served), and c becomes the current version, numbered c->version,
+ * which *version (may be NULL) receives. NOTFOUND when no credential has that name;
+ * CONFLICT when c->version is not the current version + 1: another rotation came first
+ * (take the next version again, seal for it, retry). */
+int store_credential_rotate(struct store *st, const struct store_credential *c,
+    int64_t retires_at, int64_t *version);
+/* The current version. NOTFOUND when none. */
+int store_credential_get(struct store *st, const char *name, struct store_credential *out);
+/* The retiring version still served at now (retires_at > now), the newest such; NOTFOUND
+ * when none. */
+int store_credential_get_previous(struct store *st, const char *name, int64_t now,
+    struct store_credential *out);
+/* Rows are borrowed for the callback only. */
+typedef int (*store_credential_fn)(const struct store_credential *c, void *arg);
+/* Every version served at now (the current ones and those retiring after now), by name
+ * then version. */
+int store_credential_list(struct store *st, int64_t now, store_credential_fn fn, void *arg);
+/* Every version and every policy row of name, in one transaction (its own, or the
+ * caller's when one is open). NOTFOUND when there was none. */
+int store_credential_remove(struct store *st, const char *name);
+/* Replace a version's sealed data key (keys rewrap, inside the caller's transaction).
+ * NOTFOUND when no version has that id. */
+int store_credential_set_key(struct store *st, int64_t id, const unsigned char *wrapped,
+    size_t len);
+/* Every version, served or not, by id, with both blobs: for rewrap (collect the rows, then
+ * set their keys). */
+int store_credential_each(struct store *st, store_credential_fn fn, void *arg);
+
+/* Policy: which MCP server (resource) may fetch which credential. allow is idempotent (a
+ * row already there is kept); NOTFOUND when no credential has that name. */
+int store_resource_credential_allow(struct store *st, int64_t resource, const char *name,
+    int64_t now);
+/* STORE_OK when the resource may fetch the credential, NOTFOUND otherwise. */
+int store_resource_credential_allowed(struct store *st, int64_t resource, const char *name);
+typedef int (*store_resource_credential_fn)(const char *resource_uri, const char *name,
+    void *arg);
+/* Every policy row, by resource URI then credential name. */
+int store_resource_credential_list(struct store *st, store_resource_credential_fn fn,
+    void *arg);
+
 /* ---- failed logins (logins.c) ---- */
 
 /* Rows of login_failures are kept per subject ("user:NAME", "addr:IP"), with times in
@@ -503,6 +573,7 @@ struct store_purge_counts {
 	int changes;
 	int upstream_logins;
 	int used_jtis;
+	int credentials;
 };
 
 /* Delete what has expired by now, and audit records older than audit_before
@@ -559,6 +630,8 @@ enum store_table {
 	STORE_T_IDPS,
 	STORE_T_IDP_GROUP_MAPS,
 	STORE_T_UPSTREAM_LOGINS,
+	STORE_T_CREDENTIALS,
+	STORE_T_RESOURCE_CREDENTIALS,
 	STORE_TABLE_COUNT
 };
 

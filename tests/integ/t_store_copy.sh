@@ -14,7 +14,8 @@ command -v psql >/dev/null || skip_all "psql is not installed"
 # Every table store copy moves, in its order.
 TABLES="settings users resources exchange_edges clients client_redirect_uris client_resources
 registration_tokens consents sessions auth_codes token_families refresh_tokens revoked_jtis keys
-audit login_failures rate_limits idps idp_group_maps upstream_logins"
+audit login_failures rate_limits idps idp_group_maps upstream_logins credentials
+resource_credentials"
 
 export MCP_AUTHD_REGISTRATION=open MCP_AUTHD_REGISTRATION_RATE=1000
 export MCP_AUTHD_JWKS_MAX_AGE=0 # so that `keys rotate` may run whenever the test wants
@@ -140,6 +141,23 @@ ok $? "its group mapping and a federated user"
 # A sign-in in progress at the provider (upstream_logins), as the login flow keeps it.
 "$PYTHON3" -c 'import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1]); n = int(time.time()); c.execute("INSERT INTO upstream_logins VALUES (randomblob(32), ?, randomblob(32), ?, ?, ?, ?, ?)", ("corp", "n0nce", "v" * 43, "response_type=code&client_id=x", n, n + 600)); c.commit()' "$SQLITE_DB"
 ok $? "a sign-in in progress at the provider"
+# A service credential rotated once (two versions, sealed blobs with NULs in them) that
+# the Files server may fetch (credentials, resource_credentials), as the vault keeps them.
+"$PYTHON3" - "$SQLITE_DB" "$A" <<'PY'
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+n = int(time.time())
+r = c.execute("SELECT id FROM resources WHERE uri = ?", (sys.argv[2],)).fetchone()[0]
+ins = ("INSERT INTO credentials(name, version, wrapped_key, secret_enc, fingerprint, created_at, "
+       "retires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+c.execute(ins, ("github", 1, os.urandom(60), b"\x00\xff\x00\x01" + os.urandom(40),
+                "sha256:0123456789abcdef", n - 60, n + 3600))
+c.execute(ins, ("github", 2, os.urandom(60), os.urandom(44), "sha256:fedcba9876543210", n, None))
+c.execute("INSERT INTO resource_credentials(resource, name, created_at) VALUES (?, ?, ?)",
+          (r, "github", n))
+c.commit()
+PY
+ok $? "a service credential in two versions and the policy that lets a server fetch it"
 curl -s "$BASE/jwks.json" >"$T/jwks.before"
 is "$(jq '.keys | length' "$T/jwks.before")" "$(sqlite_q 'SELECT count(*) FROM keys')" \
 	"JWKS before the copy: every key of the keys table"
@@ -169,7 +187,7 @@ for t in $TABLES; do
 	is "$n_printed/$n_pg" "$n_sqlite/$n_sqlite" "$t: $n_sqlite rows in SQLite, printed $n_printed, $n_pg in PostgreSQL"
 done
 is "$(tail -1 "$T/copy.out")" "$TOTAL rows copied into $PG_URL and counted again there" "the total line"
-is "$(wc -l <"$T/copy.out" | tr -d ' ')" 22 "21 table lines and the total, nothing else"
+is "$(wc -l <"$T/copy.out" | tr -d ' ')" 24 "23 table lines and the total, nothing else"
 # Not just as many rows: the same rows, column by column (blobs as bytea hex, as
 # PostgreSQL's row_to_json writes them).
 for t in $TABLES; do

@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "tap.h"
 #include "store_idp_contract.h"
+#include "store_vault_contract.h"
 
 static int
 count_user(const struct store_user *u, void *arg)
@@ -166,6 +167,7 @@ main(void)
 	ok(store_keys_version(st2, &kv) == STORE_OK && kv == 2, "other connection sees 2");
 
 	idp_contract(st);
+	vault_contract(st);
 
 	/* transactions */
 	ok(store_begin(st) == STORE_OK, "begin");

@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "tap.h"
 #include "store_idp_contract.h"
+#include "store_vault_contract.h"
 
 /* Times of the contract: rows that must outlive every purge below expire at FAR; the
  * purge section's own rows expire around T and are purged at PURGE_NOW. */
@@ -492,6 +493,124 @@ take_race(struct store *a, struct store *b, unsigned char fill, int64_t client, 
 	is_int(t.commit_rc, STORE_OK, "%s: B commits", how);
 }
 
+/* ---- two CLIs rotating (or removing) one credential at once ---- */
+
+struct rotator {
+	struct store *st;
+	const struct store_credential *c;
+	int remove;              /* remove the credential instead */
+	int rc;
+	int64_t version;
+	int64_t returned_at;
+	atomic_int returned;
+};
+
+static void *
+rotate_thread(void *arg)
+{
+	struct rotator *r = arg;
+
+	/* Its own transaction, as `credential rotate` runs it. */
+	if (r->remove)
+		r->rc = store_credential_remove(r->st, r->c->name);
+	else
+		r->rc = store_credential_rotate(r->st, r->c, T + 100, &r->version);
+	r->returned_at = now_ms();
+	atomic_store(&r->returned, 1);
+	return NULL;
+}
+
+enum rotate_first { A_ROTATES_COMMITS, A_ROTATES_ROLLS_BACK, B_REMOVES };
+
+static int
+count_versions(const struct store_credential *c, void *arg)
+{
+	if (strcmp(c->name, "race-cred") == 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+static void
+rotate_race(struct store *a, struct store *b, enum rotate_first first)
+{
+	static const char *const hows[] = {"A rotates, commits", "A rotates, rolls back",
+	    "A rotates, B removes"};
+	unsigned char k[] = {0x0a, 0x00, 0x0b}, sa[] = {0xa0, 0x00}, sb[] = {0xb0, 0x00};
+	struct store_credential ca, cb, got;
+	struct rotator r;
+	pthread_t th;
+	int64_t before_end, v = 0;
+	int n = 0;
+	const char *how = hows[first];
+
+	ca = vault_contract_row("race-cred", 1, k, sizeof(k), sa, sizeof(sa),
+	    "sha256:aaaaaaaaaaaaaaaa", T);
+	ok(store_credential_add(a, &ca) == STORE_OK, "%s: a credential", how);
+	ca.version = 2;
+	cb = vault_contract_row("race-cred", 2, k, sizeof(k), sb, sizeof(sb),
+	    "sha256:bbbbbbbbbbbbbbbb", T);
+	ok(store_credential_next_version(b, "race-cred", &v) == STORE_OK && v == 2,
+	    "%s: B too seals for version 2", how);
+	ok(store_begin(a) == STORE_OK &&
+	    store_credential_rotate(a, &ca, T + 100, &v) == STORE_OK && v == 2,
+	    "%s: A rotates to version 2 in its transaction", how);
+	memset(&r, 0, sizeof(r));
+	r.st = b;
+	r.c = &cb;
+	r.remove = first == B_REMOVES;
+	atomic_init(&r.returned, 0);
+	if (pthread_create(&th, NULL, rotate_thread, &r) != 0) {
+		printf("Bail out! pthread_create\n");
+		exit(1);
+	}
+	ok(someone_waits_for_a_lock(5000), "%s: B waits for A", how);
+	sleep_ms(200);
+	ok(!atomic_load(&r.returned), "%s: B has not returned while A is open", how);
+	before_end = now_ms();
+	if (first == A_ROTATES_ROLLS_BACK) {
+		store_rollback(a);
+		ok(1, "%s: A rolled back", how);
+	} else {
+		is_int(store_commit(a), STORE_OK, "%s: A's commit", how);
+	}
+	pthread_join(th, NULL);
+	ok(r.returned_at >= before_end, "%s: B returned only after A ended", how);
+	switch (first) {
+	case A_ROTATES_COMMITS:
+		is_int(r.rc, STORE_CONFLICT, "%s: B's rotation is a conflict (version 2 is taken)",
+		    how);
+		ok(store_credential_get(b, "race-cred", &got) == STORE_OK && got.version == 2 &&
+		    vault_contract_blobs(&got, k, sizeof(k), sa, sizeof(sa)),
+		    "%s: A's version 2 is current", how);
+		store_credential_clear(&got);
+		ok(store_credential_next_version(b, "race-cred", &v) == STORE_OK && v == 3,
+		    "%s: B takes the next version again: 3", how);
+		cb.version = v;
+		ok(store_credential_rotate(b, &cb, T + 200, &v) == STORE_OK && v == 3,
+		    "%s: and its retry succeeds", how);
+		ok(store_credential_get_previous(b, "race-cred", T, &got) == STORE_OK &&
+		    got.version == 2 && got.retires_at == T + 200, "%s: A's version retiring", how);
+		store_credential_clear(&got);
+		ok(store_credential_each(a, count_versions, &n) == STORE_OK && n == 2,
+		    "%s: two versions in all", how);
+		break;
+	case A_ROTATES_ROLLS_BACK:
+		ok(r.rc == STORE_OK && r.version == 2, "%s: B's rotation wins", how);
+		ok(store_credential_get(a, "race-cred", &got) == STORE_OK && got.version == 2 &&
+		    vault_contract_blobs(&got, k, sizeof(k), sb, sizeof(sb)),
+		    "%s: with B's secret", how);
+		store_credential_clear(&got);
+		break;
+	case B_REMOVES:
+		is_int(r.rc, STORE_OK, "%s: B's removal", how);
+		ok(store_credential_each(a, count_versions, &n) == STORE_OK && n == 0,
+		    "%s: took A's new version too: nothing is left", how);
+		break;
+	}
+	if (first != B_REMOVES)
+		ok(store_credential_remove(a, "race-cred") == STORE_OK, "%s: clean up", how);
+}
+
 /* ---- two transactions deadlocking ---- */
 
 struct locker {
@@ -694,6 +813,7 @@ fill_sqlite(struct store *s)
 	struct store_key k;
 	struct store_audit a;
 	struct store_idp p;
+	struct store_credential cr;
 	unsigned char h[32], blob[] = {0x00, 0x01, 0xfe, 0xff, 0x00, 0x7f};
 	char *redirects[] = {MUT("https://copy.example/cb"), MUT("https://copy.example/cb2")};
 	int64_t u1, u2, r1, r2, c1, c2, n;
@@ -747,6 +867,17 @@ fill_sqlite(struct store *s)
 	p.created_at = T;
 	ok(store_idp_add(s, &p, NULL) == STORE_OK, "sqlite: an ID-JAG issuer");
 	ok(store_client_resource_add(s, c1, r2) == STORE_OK, "sqlite: a client_resources row");
+	cr = vault_contract_row("copy-api", 1, blob, sizeof(blob), blob + 1, sizeof(blob) - 1,
+	    "sha256:0123456789abcdef", T);
+	ok(store_credential_add(s, &cr) == STORE_OK, "sqlite: a credential");
+	cr.version = 2;
+	cr.wrapped_key = blob + 2;
+	cr.wrapped_key_len = sizeof(blob) - 2;
+	ok(store_credential_rotate(s, &cr, FAR, NULL) == STORE_OK,
+	    "sqlite: rotated (two versions, one retiring)");
+	ok(store_resource_credential_allow(s, r2, "copy-api", T) == STORE_OK &&
+	    store_resource_credential_allow(s, r1, "copy-api", T) == STORE_OK,
+	    "sqlite: two resource_credentials rows");
 	memset(h, 1, sizeof(h));
 	ok(store_regtoken_add(s, h, sizeof(h), T, FAR) == STORE_OK, "sqlite: a registration token");
 	ok(store_consent_put(s, u1, c1, "https://r1.example/mcp", "read", T, FAR) == STORE_OK &&
@@ -819,11 +950,15 @@ copy_from_sqlite(struct store *main_st)
 	    [STORE_T_LOGIN_FAILURES] = 1,
 	    [STORE_T_RATE_LIMITS] = 2,
 	    [STORE_T_IDPS] = 1,
+	    [STORE_T_CREDENTIALS] = 2,
+	    [STORE_T_RESOURCE_CREDENTIALS] = 2,
 	};
 	struct store_options sopt = {.create = 1};
+	static const unsigned char blob[] = {0x00, 0x01, 0xfe, 0xff, 0x00, 0x7f};
 	struct store_copy_report rep;
 	struct store *src = NULL, *dst = NULL;
 	struct store_client cl;
+	struct store_credential cr;
 	struct store_idp ip;
 	struct store_user u;
 	struct store_resource r;
@@ -901,12 +1036,33 @@ copy_from_sqlite(struct store *main_st)
 	    "copy: the key's private part, byte for byte");
 	ok(store_user_get_by_name(dst, "copy-bob", &u) == STORE_OK, "copy: a user");
 	store_user_clear(&u);
+	ok(store_credential_get(dst, "copy-api", &cr) == STORE_OK && cr.version == 2 &&
+	    cr.retires_at == 0 && vault_contract_blobs(&cr, blob + 2, sizeof(blob) - 2, blob + 1,
+				      sizeof(blob) - 1),
+	    "copy: a credential's current version, its blobs byte for byte");
+	store_credential_clear(&cr);
+	ok(store_credential_get_previous(dst, "copy-api", T, &cr) == STORE_OK && cr.version == 1 &&
+	    cr.retires_at == FAR && vault_contract_blobs(&cr, blob, sizeof(blob), blob + 1,
+					sizeof(blob) - 1),
+	    "copy: and the retiring one");
+	store_credential_clear(&cr);
+	ok(store_resource_get_by_key(dst, "https://r2.example/mcp", &r) == STORE_OK &&
+	    store_resource_credential_allowed(dst, r.id, "copy-api") == STORE_OK,
+	    "copy: the policy rows");
+	store_resource_clear(&r);
 	/* Ids came along; the identity sequences must start after them. */
 	ok(store_user_add(dst, "after-copy", "h", T, &uid) == STORE_OK && uid > 2,
 	    "copy: a new user gets a fresh id");
 	r = resource("https://after.example/mcp", "After", "x", NULL, 0);
 	ok(store_resource_add(dst, &r, &rid) == STORE_OK && rid > 2,
 	    "copy: a new resource gets a fresh id");
+	cr = vault_contract_row("after-copy", 1, (unsigned char *)(uintptr_t)blob, sizeof(blob),
+	    (unsigned char *)(uintptr_t)blob, sizeof(blob),
+	    "sha256:0000000000000000", T);
+	ok(store_credential_add(dst, &cr) == STORE_OK &&
+	    store_credential_get(dst, "after-copy", &cr) == STORE_OK && cr.id > 2,
+	    "copy: a new credential gets a fresh id");
+	store_credential_clear(&cr);
 
 	is_int(store_copy(src, dst, &rep), STORE_CONFLICT, "copy: a second time is refused");
 	is_int(store_copy(src, main_st, &rep), STORE_CONFLICT,
@@ -1399,6 +1555,7 @@ main(void)
 	ok(pc.changes > 0, "purge later: the change log a day old");
 
 	idp_contract(st);
+	vault_contract(st);
 
 	/* ---- what only PostgreSQL has: two transactions at once ---- */
 	redeem_race(st, st2, 0x41, cid, uid, 1);
@@ -1406,6 +1563,9 @@ main(void)
 	take_race(st, st2, 0x51, cid, uid, A_TAKES_COMMITS);
 	take_race(st, st2, 0x52, cid, uid, A_TAKES_ROLLS_BACK);
 	take_race(st, st2, 0x53, cid, uid, A_REVOKES);
+	rotate_race(st, st2, A_ROTATES_COMMITS);
+	rotate_race(st, st2, A_ROTATES_ROLLS_BACK);
+	rotate_race(st, st2, B_REMOVES);
 	deadlock(st, st2);
 	terminated();
 	copy_from_sqlite(st);

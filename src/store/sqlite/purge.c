@@ -49,6 +49,9 @@ sqlite_purge(struct store *st, int64_t now, int64_t audit_before, struct store_p
 	/* Rate windows are a minute; an hour is ample. */
 	static const char upstream[] = "DELETE FROM upstream_logins WHERE expires_at < ?";
 	static const char used[] = "DELETE FROM used_jtis WHERE expires_at < ?";
+	/* A credential's current version has no retires_at: only versions rotated out go. */
+	static const char credentials[] =
+	    "DELETE FROM credentials WHERE retires_at IS NOT NULL AND retires_at < ?";
 	static const char rates[] = "DELETE FROM rate_limits WHERE window_start < ?1 - 3600";
 	/* A node that has not read the change log for a day reloads everything anyway. */
 	static const char changes[] =
@@ -71,6 +74,7 @@ sqlite_purge(struct store *st, int64_t now, int64_t audit_before, struct store_p
 	    (rc = purge_one(st, changes, now, &out->changes)) != STORE_OK ||
 	    (rc = purge_one(st, upstream, now, &out->upstream_logins)) != STORE_OK ||
 	    (rc = purge_one(st, used, now, &out->used_jtis)) != STORE_OK ||
+	    (rc = purge_one(st, credentials, now, &out->credentials)) != STORE_OK ||
 	    (audit_before > 0 && (rc = purge_one(st, audit, audit_before, &out->audit)) != STORE_OK))
 		goto fail;
 	if (out->keys > 0 && (rc = sqlite_keys_version_bump(st)) != STORE_OK)
