@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include "jose/keystore.h"
@@ -309,10 +310,62 @@ no_clear_private_key_on_disk(void)
 	unlink(path);
 }
 
+/* Envelopes (the vault): each secret under its own data key, both bound to the same
+ * associated data; a master key change rewraps the data key only. */
+static void
+envelopes(void)
+{
+	static const unsigned char secret[] = "ghp_0123456789abcdef";
+	struct master_key mk, mk2;
+	struct sealed_envelope e, e2;
+	unsigned char *out = NULL, *rewrapped = NULL;
+	size_t n = 0, rn = 0;
+
+	ok(master_key_ephemeral(&mk) == 0 && master_key_ephemeral(&mk2) == 0, "two master keys");
+	ok(seal_envelope(&mk, "credential github v1", secret, sizeof(secret) - 1, &e) == 0, "seal");
+	ok(memmem(e.sealed, e.sealed_len, "ghp_", 4) == NULL, "the sealed blob does not hold it");
+	ok(unseal_envelope(&mk, "credential github v1", e.wrapped_key, e.wrapped_key_len, e.sealed,
+	       e.sealed_len, &out, &n) == 0 &&
+	       n == sizeof(secret) - 1 && memcmp(out, secret, n) == 0,
+	    "opens to the secret");
+	OPENSSL_clear_free(out, n);
+	ok(unseal_envelope(&mk, "credential github v2", e.wrapped_key, e.wrapped_key_len, e.sealed,
+	       e.sealed_len, &out, &n) != 0,
+	    "another version's associated data: refused (rows cannot be swapped)");
+	ok(unseal_envelope(&mk2, "credential github v1", e.wrapped_key, e.wrapped_key_len, e.sealed,
+	       e.sealed_len, &out, &n) != 0,
+	    "another master key: refused");
+	ok(seal_envelope(&mk, "credential github v1", secret, sizeof(secret) - 1, &e2) == 0 &&
+	       unseal_envelope(&mk, "credential github v1", e2.wrapped_key, e2.wrapped_key_len,
+		   e.sealed, e.sealed_len, &out, &n) != 0,
+	    "each secret has its own data key: another envelope's key does not open it");
+	e.sealed[e.sealed_len - 1] ^= 1;
+	ok(unseal_envelope(&mk, "credential github v1", e.wrapped_key, e.wrapped_key_len, e.sealed,
+	       e.sealed_len, &out, &n) != 0,
+	    "a flipped bit: refused");
+	e.sealed[e.sealed_len - 1] ^= 1;
+	ok(rewrap_envelope_key(&mk, &mk2, "credential github v1", e.wrapped_key, e.wrapped_key_len,
+	       &rewrapped, &rn) == 0,
+	    "rewrap the data key under a new master key");
+	ok(unseal_envelope(&mk2, "credential github v1", rewrapped, rn, e.sealed, e.sealed_len, &out,
+	       &n) == 0 && memcmp(out, secret, n) == 0,
+	    "the same sealed secret opens under the new master key");
+	OPENSSL_clear_free(out, n);
+	ok(rewrap_envelope_key(&mk2, &mk, "credential github v1", e.wrapped_key, e.wrapped_key_len,
+	       &out, &n) != 0,
+	    "rewrap with the wrong old master key: refused");
+	free(rewrapped);
+	sealed_envelope_clear(&e);
+	sealed_envelope_clear(&e2);
+	master_key_wipe(&mk);
+	master_key_wipe(&mk2);
+}
+
 int
 main(void)
 {
 	sealing();
+	envelopes();
 	master_files();
 	lifecycle();
 	no_clear_private_key_on_disk();
