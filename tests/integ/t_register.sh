@@ -65,7 +65,8 @@ reg_error invalid_redirect_uri "a fragment" '{"redirect_uris":["https://app.exam
 reg_error invalid_redirect_uri "a private-use scheme for a web client" '{"redirect_uris":["com.example.app:/cb"]}'
 reg_error invalid_redirect_uri "javascript:" '{"redirect_uris":["javascript:alert(1)"],"application_type":"native"}'
 reg_error invalid_redirect_uri "not a string" '{"redirect_uris":[42]}'
-reg_error invalid_client_metadata "unknown auth method" '{"redirect_uris":["https://a.example.com/cb"],"token_endpoint_auth_method":"private_key_jwt"}'
+reg_error invalid_client_metadata "unknown auth method" '{"redirect_uris":["https://a.example.com/cb"],"token_endpoint_auth_method":"tls_client_auth"}'
+reg_error invalid_client_metadata "private_key_jwt without keys" '{"redirect_uris":["https://a.example.com/cb"],"token_endpoint_auth_method":"private_key_jwt"}'
 reg_error invalid_client_metadata "client_credentials" '{"redirect_uris":["https://a.example.com/cb"],"grant_types":["client_credentials"]}'
 reg_error invalid_client_metadata "implicit response type" '{"redirect_uris":["https://a.example.com/cb"],"response_types":["token"]}'
 reg_error invalid_client_metadata "grant types without authorization_code" '{"redirect_uris":["https://a.example.com/cb"],"grant_types":["refresh_token"]}'
@@ -95,6 +96,47 @@ is "$STATUS" 401 "a wrong one does not"
 db_dump "$T/bytes"
 grep -qF -- "$CONF_SECRET" "$T/bytes"; is $? 1 "the secret is not stored in clear"
 
+# A key client (private_key_jwt): its public keys inline or by https URL; no secret.
+KEY_REGS=0
+if /usr/bin/python3 -c 'import jwcrypto' 2>/dev/null; then
+	forge() { /usr/bin/python3 "$TOP_SRCDIR/tests/integ/jwtforge.py" "$@"; }
+	forge keygen EC "$T" dcrkey
+	forge keygen OKP "$T" other
+	KEYS=$(cat "$T/dcrkey.jwks")
+	PRIV=$(jq -c '.keys[0] + {d: "AAAA"}' "$T/dcrkey.jwks")
+	reg_error invalid_client_metadata "jwks with a private key" \
+		"{\"redirect_uris\":[\"https://a.example.com/cb\"],\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks\":{\"keys\":[$PRIV]}}"
+	reg_error invalid_client_metadata "jwks and jwks_uri both" \
+		"{\"redirect_uris\":[\"https://a.example.com/cb\"],\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks\":$KEYS,\"jwks_uri\":\"https://a.example.com/jwks\"}"
+	reg_error invalid_client_metadata "jwks_uri over http" \
+		'{"redirect_uris":["https://a.example.com/cb"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"http://a.example.com/jwks"}'
+	reg_error invalid_client_metadata "jwks for a secret client" \
+		"{\"redirect_uris\":[\"https://a.example.com/cb\"],\"jwks\":$KEYS}"
+	register "{\"redirect_uris\":[\"https://a.example.com/cb\"],\"token_endpoint_auth_method\":\"private_key_jwt\",\"jwks\":$KEYS}"
+	is "$STATUS" 201 "a private_key_jwt client with jwks registers"
+	is "$(jqr 'has("client_secret")')/$(jqr .token_endpoint_auth_method)" false/private_key_jwt \
+		"no secret; the method echoed"
+	is "$(jqr '.jwks.keys | length')" 1 "its keys echoed"
+	KID=$(jqr .client_id)
+	assertion() { # assertion KEY JTI
+		forge sign "$T/$1.jwk" ES256 '{"typ":"JWT"}' \
+			"{\"iss\":\"$KID\",\"sub\":\"$KID\",\"aud\":\"$ISSUER\",\"exp\":\"+60\",\"jti\":\"$2\"}"
+	}
+	req POST "$BASE/revoke" -d token=x \
+		-d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+		--data-urlencode client_assertion="$(assertion dcrkey r1)"
+	is "$STATUS" 200 "it authenticates with a client assertion (at /revoke)"
+	req POST "$BASE/revoke" -d token=x \
+		-d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+		--data-urlencode client_assertion="$(assertion dcrkey r1)"
+	is "$STATUS/$(jqr .error)" 401/invalid_client "the same assertion again: replay refused"
+	req POST "$BASE/revoke" -d token=x -u "$KID:some-secret"
+	is "$STATUS" 401 "and never with a secret"
+	register '{"redirect_uris":["https://a.example.com/cb"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://keys.example.com/jwks.json"}'
+	is "$STATUS/$(jqr .jwks_uri)" 201/https://keys.example.com/jwks.json "or with an https jwks_uri"
+	KEY_REGS=2
+fi
+
 # A registered client runs the code flow.
 register "$GOOD"
 PUB=$(jqr .client_id)
@@ -107,8 +149,8 @@ submit decision=allow
 req POST "$BASE/token" -d grant_type=authorization_code -d client_id="$PUB" -d code="$(qparam code "$LOCATION")" \
 	-d code_verifier="$VERIFIER" -d redirect_uri=http://127.0.0.1:3000/callback
 is "$STATUS" 200 "and a token"
-is "$(authd audit tail -n 100 --json | jq '[.[] | select(.event == "client.registered")] | length')" 4 \
-	"each registration audited"
+is "$(authd audit tail -n 100 --json | jq '[.[] | select(.event == "client.registered")] | length')" \
+	$((4 + KEY_REGS)) "each registration audited"
 stop_serve
 
 # ---- rate limit per source address ----
