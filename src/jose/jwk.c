@@ -233,12 +233,18 @@ member_bn(const json_t *jwk, const char *name, size_t *len_out)
 	unsigned char tmp[1024];
 	const char *s = json_string_value(json_object_get(jwk, name));
 	size_t n;
+	BIGNUM *bn;
 
-	if (s == NULL || b64url_decode(s, strlen(s), tmp, sizeof(tmp), &n) != 0 || n == 0)
+	if (s == NULL || b64url_decode(s, strlen(s), tmp, sizeof(tmp), &n) != 0 || n == 0) {
+		OPENSSL_cleanse(tmp, sizeof(tmp));
 		return NULL;
+	}
 	if (len_out != NULL)
 		*len_out = n;
-	return BN_bin2bn(tmp, (int)n, NULL);
+	/* tmp held a private member (d, p, q...): it does not stay on the stack. */
+	bn = BN_bin2bn(tmp, (int)n, NULL);
+	OPENSSL_cleanse(tmp, sizeof(tmp));
+	return bn;
 }
 
 static int

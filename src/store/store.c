@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "store/backend.h"
 #include "store/cache.h"
 
@@ -151,6 +153,7 @@ store_scrub_password(const char *location, char *text, size_t cap)
 			scrub_one(text, cap,
 			    decoded, percent_decode(location + spans[i].from, len, decoded, sizeof(decoded)));
 	}
+	OPENSSL_cleanse(decoded, sizeof(decoded)); /* it held a password */
 }
 
 char *

@@ -74,6 +74,8 @@ reg_error invalid_client_metadata "unknown application_type" '{"redirect_uris":[
 reg_error invalid_client_metadata "client_name too long" "{\"redirect_uris\":[\"https://a.example.com/cb\"],\"client_name\":\"$(printf 'a%.0s' $(seq 201))\"}"
 reg_error invalid_client_metadata "logo_uri over http" '{"redirect_uris":["https://a.example.com/cb"],"logo_uri":"http://a.example.com/logo.png"}'
 reg_error invalid_client_metadata "a JSON array" '[1,2]'
+reg_error invalid_client_metadata "\\u0000 in a string (jansson without JSON_ALLOW_NUL)" \
+	'{"redirect_uris":["https://a.example.com/cb"],"client_name":"App\u0000Admin"}'
 reg_error invalid_client_metadata "not JSON" 'client_name=x'
 reg_error invalid_client_metadata "duplicate members" '{"redirect_uris":["https://a.example.com/cb"],"client_name":"a","client_name":"b"}'
 req POST "$BASE/register" -H 'Content-Type: application/x-www-form-urlencoded' --data 'redirect_uris=x'
@@ -236,6 +238,9 @@ doc other.json "{\"client_id\":\"$DOCS/other.json\",\"redirect_uris\":[\"http://
 cimd_refused "a redirect_uri not in the document" "$DOCS/other.json" http://127.0.0.1:4000/elsewhere
 doc wrongid.json "{\"client_id\":\"$DOCS/elsewhere.json\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"]}"
 cimd_refused "client_id not the document's URL" "$DOCS/wrongid.json"
+doc nul.json "{\"client_id\":\"$DOCS/nul.json\",\"client_name\":\"App\\u0000Admin\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"],\"token_endpoint_auth_method\":\"none\"}"
+grep -q 'App\\u0000Admin' "$FIXTURE_DIR/nul.json"; ok $? "(the document holds the escape \\u0000)"
+cimd_refused "a document with \\u0000 in a string" "$DOCS/nul.json"
 doc noredirects.json "{\"client_id\":\"$DOCS/noredirects.json\"}"
 cimd_refused "no redirect_uris" "$DOCS/noredirects.json"
 doc secret.json "{\"client_id\":\"$DOCS/secret.json\",\"redirect_uris\":[\"http://127.0.0.1:4000/cb\"],\"client_secret\":\"x\"}"

@@ -383,6 +383,24 @@ main(void)
 		    ASSERTION_MALFORMED, "over 16 KiB");
 		free(big);
 	}
+	/* jansson refuses \u0000 inside strings unless JSON_ALLOW_NUL is passed, which nothing
+	 * here passes: a NUL would cut a C string short after a check saw all of it. */
+	{
+		char raw[512];
+		json_t *o = NULL;
+
+		snprintf(raw, sizeof(raw),
+		    "{\"iss\":\"c1\",\"sub\":\"c1\\u0000admin\",\"aud\":\"%s\",\"exp\":%lld,"
+		    "\"jti\":\"n\"}",
+		    ISSUER, (long long)(now + 60));
+		tok = jwt(ec, ES, raw);
+		is_int(client_assertion_check(tok, jwks, "c1", ISSUER, ENDPOINT, now, &o, err,
+			   sizeof(err)),
+		    ASSERTION_MALFORMED, "\\u0000 inside a claim: the payload is refused as JSON");
+		free(tok);
+	}
+	is_int(client_check(ec, jwks, "{\"alg\":\"ES256\",\"kid\":\"k0\\u0000x\"}", ""),
+	    ASSERTION_MALFORMED, "\\u0000 inside a header member: not even a JWS");
 	tok = jwt(ec, ES, "{\"iss\":\"c9\",\"exp\":1}");
 	{
 		char *iss = assertion_peek_issuer(tok);
