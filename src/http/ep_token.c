@@ -64,6 +64,7 @@ grant_env_init(struct request *req, struct grant_env *env, const struct keyset *
 	env->access_ttl = req->app->cfg->access_token_ttl;
 	env->refresh_ttl = req->app->cfg->refresh_token_ttl;
 	env->idp_session_ttl = req->app->cfg->idp_session_ttl;
+	env->max_delegation_depth = req->app->cfg->max_delegation_depth;
 	env->auto_register = req->app->dev_any_resource;
 	env->remote_addr = req->remote_addr;
 	env->audit = req->app->audit;

@@ -569,6 +569,17 @@ out:
 	return rc;
 }
 
+/* How many actors an act claim nests (0 for none). */
+static int64_t
+act_depth(const json_t *act)
+{
+	int64_t n = 0;
+
+	for (; json_is_object(act) && n < 1000; act = json_object_get(act, "act"))
+		n++;
+	return n;
+}
+
 int
 grant_token_exchange(const struct grant_env *env, const struct store_client *client,
     const struct exchange_request *x, struct token_response *out)
@@ -654,8 +665,15 @@ grant_token_exchange(const struct grant_env *env, const struct store_client *cli
 		    "scope wider than the subject token, the exchange edge or the target allow");
 		goto out;
 	}
-	/* RFC 8693 §4.1: the current actor outermost, earlier actors nested inside. */
+	/* RFC 8693 §4.1: the current actor outermost, earlier actors nested inside. A chain
+	 * has a bound: with edges both ways (A -> B, B -> A) a token could otherwise be
+	 * exchanged back and forth for ever, growing with every hop. */
 	prior = json_object_get(claims, "act");
+	if (act_depth(prior) + 1 > env->max_delegation_depth) {
+		rc = refuse_stateless(env, out, OAUTH_INVALID_REQUEST, client->client_id, sub, b.uri,
+		    "the delegation chain would be deeper than max_delegation_depth");
+		goto out;
+	}
 	act = json_pack("{s:s}", "sub", client->client_id);
 	if (act == NULL || (prior != NULL && json_object_set(act, "act", (json_t *)(uintptr_t)prior) != 0))
 		goto out;

@@ -25,6 +25,7 @@ struct grant_env {
 	int64_t idp_session_ttl; /* a federated user's refresh family ends this long after the
 				  * upstream sign-in (0: no bound) */
 	int auto_register;       /* dev: unknown well-formed resources are registered */
+	int64_t max_delegation_depth; /* act nests at most this deep (token exchange) */
 	const struct master_key *mk; /* opens what the vault keeps */
 	const char *remote_addr;
 	struct audit_sink *audit;

@@ -61,6 +61,7 @@ static const struct cfg_key keys[] = {
 	{"idp_session_ttl", T_DURATION, S(idp_session_ttl), "43200", NULL, 300, 31622400, 0},
 	{"local_login", T_BOOL, S(local_login), "true", NULL, 0, 1, 0},
 	{"consent_ttl", T_DURATION, S(consent_ttl), "7776000", NULL, 0, 316224000, 0},
+	{"max_delegation_depth", T_INT, S(max_delegation_depth), "4", NULL, 1, 32, 0},
 	{"cimd_allow_private", T_BOOL, S(cimd_allow_private), "false", NULL, 0, 1, 0},
 	{"cimd_allowed_domains", T_STRING, S(cimd_allowed_domains), NULL, NULL, 0, 0, 0},
 	{"cimd_ca_file", T_STRING, S(cimd_ca_file), NULL, NULL, 0, 0, 0},

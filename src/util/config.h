@@ -33,6 +33,7 @@ struct config {
 	char *synchronous;
 	int64_t session_ttl;
 	int64_t idp_session_ttl;    /* how long an upstream sign-in lets refresh tokens live */
+	int64_t max_delegation_depth; /* how deep act may nest through token exchanges */
 	int64_t local_login;        /* the password form on the login page */
 	int64_t consent_ttl;
 	int64_t cimd_allow_private;

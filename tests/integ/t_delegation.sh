@@ -256,4 +256,28 @@ is "$leaked" 0 "no token, signature or secret in the audit trail or the database
 authd audit tail -n 3 >"$T/tail.txt"; ok $? "audit tail prints text"
 is "$(wc -l <"$T/tail.txt" | tr -d ' ')" 3 "-n 3 gives three records"
 
+# ---- delegation chains have a bound (max_delegation_depth) ----
+# With edges both ways a token could be exchanged back and forth for ever, act nesting
+# deeper at every hop.
+stop_serve
+authd resource allow-exchange "$B" "$A" --scopes read >/dev/null
+MCP_AUTHD_MAX_DELEGATION_DEPTH=3 start_serve
+is "$(MCP_AUTHD_MAX_DELEGATION_DEPTH=3 authd --json check-config |
+	jq -r '.max_delegation_depth.value // .max_delegation_depth')" 3 "max_delegation_depth is a setting"
+tok=$(authd token mint --resource "$A" --sub erin --scope read --ttl 120)
+depth() { claims "$1" | jq '[paths(type == "object") | select(.[-1] == "act")] | length'; }
+for hop in 1 2 3; do
+	if [ $((hop % 2)) = 1 ]; then exchange "$SA_ID" "$SA_SECRET" "$tok" "$B"
+	else exchange "$SB_ID" "$SB_SECRET" "$tok" "$A"; fi
+	is "$STATUS" 200 "hop $hop of A <-> B: exchanged"
+	tok=$(jqr .access_token)
+	is "$(depth "$tok")" "$hop" "act nested $hop deep"
+done
+exchange "$SB_ID" "$SB_SECRET" "$tok" "$A"
+is "$STATUS/$(jqr .error)" 400/invalid_request "a fourth hop would nest act 4 deep: refused"
+like "$(jqr .error_description)" "max_delegation_depth" "saying which bound"
+is "$(jqr .access_token)" null "no token"
+is "$(authd audit tail -n 5 --json | jq -r '[.[] | select(.event == "token.refused")] | last | .reason')" \
+	"the delegation chain would be deeper than max_delegation_depth" "the refusal is audited"
+
 done_testing

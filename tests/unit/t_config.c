@@ -89,6 +89,7 @@ test_defaults(void)
 	is_int(cfg.audit_retention, 7776000, "audit_retention default");
 	is_int(cfg.threads, 0, "threads default");
 	is_int(cfg.max_body, 65536, "max_body default");
+	is_int(cfg.max_delegation_depth, 4, "max_delegation_depth default");
 	is_int(cfg.allow_insecure_issuer, 0, "allow_insecure_issuer default");
 	is_int(cfg.login_throttle, 1, "login_throttle default");
 	is_int(cfg.purge_every, 3600, "purge_every default");
@@ -219,6 +220,10 @@ test_set(void)
 	is_int(set(&cfg, "threads", "10m", CONFIG_SRC_FILE), -1, "duration suffix on an integer");
 	is_int(cfg.threads, 256, "refused integers leave the value");
 	is_int(set(&cfg, "max_body", "1023", CONFIG_SRC_FILE), -1, "max_body below 1024");
+	is_int(set(&cfg, "max_delegation_depth", "0", CONFIG_SRC_FILE), -1,
+	    "max_delegation_depth 0 refused (no exchange at all is not a depth)");
+	is_int(set(&cfg, "max_delegation_depth", "33", CONFIG_SRC_FILE), -1,
+	    "max_delegation_depth above 32 refused");
 	is_int(set(&cfg, "max_body", "1024", CONFIG_SRC_FILE), 0, "max_body 1024");
 	is_int(set(&cfg, "max_body", "16777216", CONFIG_SRC_FILE), 0, "max_body 16 MiB");
 	is_int(set(&cfg, "max_body", "16777217", CONFIG_SRC_FILE), -1, "max_body above 16 MiB");
