@@ -322,7 +322,8 @@ cmd_dev(struct cli *c, int argc, char **argv)
 	app.dev_user = s.user != NULL ? strdup(s.user) : NULL;
 	if ((first = json_string_value(json_array_get(s.resources, 0))) != NULL)
 		app.dev_default_aud = strdup(first);
-	app.dev_client_id = strdup(s.clients[0].client_id);
+	if (s.nclients > 0 && s.clients[0].client_id != NULL)
+		app.dev_client_id = strdup(s.clients[0].client_id);
 	/* The seeded secrets are known: no argon2 needed to recognise them in this process. */
 	for (i = 0; i < s.nclients; i++)
 		secret_cache_put(app.secrets, s.clients[i].client_id, PLACEHOLDER_HASH,
