@@ -67,6 +67,28 @@ fail(struct request *req, enum MHD_Result *result, enum oauth_error e, const cha
 	return CLIENT_AUTH_REPLIED;
 }
 
+/* The client named id (logged with the request), or a refusal queued in *result. */
+static int
+load_client(struct request *req, const char *id, struct store_client *out,
+    enum MHD_Result *result)
+{
+	struct store *st = app_store(req->app);
+	int rc;
+
+	request_log_client(req, id);
+	if (st == NULL) {
+		fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
+		return -1;
+	}
+	if ((rc = store_client_get_lite(st, id, out)) != STORE_OK) {
+		fail(req, result, rc == STORE_NOTFOUND ? OAUTH_INVALID_CLIENT
+						       : OAUTH_TEMPORARILY_UNAVAILABLE,
+		    rc == STORE_NOTFOUND ? "unknown client" : "database busy");
+		return -1;
+	}
+	return 0;
+}
+
 /* A refused client assertion: audited (which client, which check), then 401. */
 static enum client_auth
 assertion_refused(struct request *req, enum MHD_Result *result, const char *client_id,
@@ -134,15 +156,8 @@ key_authenticate(struct request *req, const char *body_id, const char *type,
 		free(id);
 		return fail(req, result, OAUTH_INVALID_CLIENT, "the client assertion names no client");
 	}
-	request_log_client(req, id);
-	if (st == NULL) {
-		r = fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
-		goto out;
-	}
-	if ((rc = store_client_get_lite(st, id, out)) != STORE_OK) {
-		r = fail(req, result, rc == STORE_NOTFOUND ? OAUTH_INVALID_CLIENT
-							   : OAUTH_TEMPORARILY_UNAVAILABLE,
-		    rc == STORE_NOTFOUND ? "unknown client" : "database busy");
+	if (load_client(req, id, out, result) != 0) {
+		r = CLIENT_AUTH_REPLIED;
 		goto out;
 	}
 	if (out->auth_method == NULL || strcmp(out->auth_method, "private_key_jwt") != 0) {
@@ -217,9 +232,8 @@ client_authenticate(struct request *req, const struct form *f, unsigned int flag
 	const char *body_id, *body_secret, *assertion_type, *assertion;
 	char *basic_id = NULL, *basic_secret = NULL;
 	const char *id, *secret;
-	struct store *st = app_store(req->app);
 	enum client_auth r;
-	int dup1 = 0, dup2 = 0, dup3 = 0, dup4 = 0, match = 0, rc;
+	int dup1 = 0, dup2 = 0, dup3 = 0, dup4 = 0, match = 0;
 
 	memset(out, 0, sizeof(*out));
 	body_id = form_get(f, "client_id", &dup1);
@@ -251,16 +265,8 @@ client_authenticate(struct request *req, const struct form *f, unsigned int flag
 		r = fail(req, result, OAUTH_INVALID_CLIENT, "client authentication required");
 		goto out;
 	}
-	request_log_client(req, id);
-	if (st == NULL) {
-		r = fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
-		goto out;
-	}
-	rc = store_client_get_lite(st, id, out);
-	if (rc != STORE_OK) {
-		r = fail(req, result, rc == STORE_NOTFOUND ? OAUTH_INVALID_CLIENT
-							   : OAUTH_TEMPORARILY_UNAVAILABLE,
-		    rc == STORE_NOTFOUND ? "unknown client" : "database busy");
+	if (load_client(req, id, out, result) != 0) {
+		r = CLIENT_AUTH_REPLIED;
 		goto out;
 	}
 	if (!out->confidential) {

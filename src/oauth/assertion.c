@@ -79,6 +79,28 @@ unparsable(const char *token, const char *what, char *err, size_t errlen)
 	return refuse(ASSERTION_MALFORMED, err, errlen, what, "is not a compact JWS");
 }
 
+/* Parse a compact JWS and check its alg against the allow-list: an algorithm verified
+ * with an asymmetric key; "none" and HMAC (keyed with what an attacker reads from the
+ * public JWKS) never. On ASSERTION_OK *jws is the caller's (jws_clear). */
+static enum assertion_refusal
+parse_accepted(const char *token, const char *what, struct jws *jws, char *err, size_t errlen)
+{
+	memset(jws, 0, sizeof(*jws));
+	if (token == NULL || token[0] == '\0')
+		return refuse(ASSERTION_MALFORMED, err, errlen, what, "is missing");
+	if (strlen(token) > JWS_MAX_LEN)
+		return refuse(ASSERTION_MALFORMED, err, errlen, what, "is too large");
+	if (jws_parse(token, strlen(token), jws) != 0)
+		return unparsable(token, what, err, errlen);
+	if (!jwks_alg_accepted(jws->alg)) {
+		snprintf(err, errlen, "%s: alg %.20s is not accepted (ES256, EdDSA, RS256, PS256)",
+		    what, jws->alg);
+		jws_clear(jws);
+		return ASSERTION_ALG;
+	}
+	return ASSERTION_OK;
+}
+
 enum assertion_refusal
 assertion_verify(const char *token, const json_t *jwks, const char *what, json_t **header,
     json_t **claims, char *err, size_t errlen)
@@ -89,21 +111,8 @@ assertion_verify(const char *token, const json_t *jwks, const char *what, json_t
 	json_t *payload = NULL;
 
 	*header = *claims = NULL;
-	memset(&jws, 0, sizeof(jws));
-	if (token == NULL || token[0] == '\0')
-		return refuse(ASSERTION_MALFORMED, err, errlen, what, "is missing");
-	if (strlen(token) > JWS_MAX_LEN)
-		return refuse(ASSERTION_MALFORMED, err, errlen, what, "is too large");
-	if (jws_parse(token, strlen(token), &jws) != 0)
-		return unparsable(token, what, err, errlen);
-	/* The allow-list: an algorithm verified with an asymmetric key; "none" and HMAC
-	 * (keyed with what an attacker reads from the public JWKS) never. */
-	if (!jwks_alg_accepted(jws.alg)) {
-		snprintf(err, errlen, "%s: alg %.20s is not accepted (ES256, EdDSA, RS256, PS256)",
-		    what, jws.alg);
-		r = ASSERTION_ALG;
-		goto out;
-	}
+	if ((r = parse_accepted(token, what, &jws, err, errlen)) != ASSERTION_OK)
+		return r;
 	switch (jwks_pick(jwks, jws.kid, jws.alg, &key)) {
 	case JWKS_PICKED:
 		break;
@@ -142,17 +151,9 @@ assertion_shape(const char *token, const char *what, char *err, size_t errlen)
 	enum assertion_refusal r = ASSERTION_OK;
 	json_t *payload = NULL;
 
-	if (token == NULL || token[0] == '\0')
-		return refuse(ASSERTION_MALFORMED, err, errlen, what, "is missing");
-	if (strlen(token) > JWS_MAX_LEN)
-		return refuse(ASSERTION_MALFORMED, err, errlen, what, "is too large");
-	if (jws_parse(token, strlen(token), &jws) != 0)
-		return unparsable(token, what, err, errlen);
-	if (!jwks_alg_accepted(jws.alg)) {
-		snprintf(err, errlen, "%s: alg %.20s is not accepted (ES256, EdDSA, RS256, PS256)",
-		    what, jws.alg);
-		r = ASSERTION_ALG;
-	} else if ((payload = json_loadb((const char *)jws.payload, jws.payload_len,
+	if ((r = parse_accepted(token, what, &jws, err, errlen)) != ASSERTION_OK)
+		return r;
+	if ((payload = json_loadb((const char *)jws.payload, jws.payload_len,
 			JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 	    !json_is_object(payload))
 		r = refuse(ASSERTION_MALFORMED, err, errlen, what,
