@@ -120,6 +120,7 @@ int cmd_purge(struct cli *c, int argc, char **argv);
 int cmd_store(struct cli *c, int argc, char **argv);
 int cmd_idp(struct cli *c, int argc, char **argv);
 int cmd_credential(struct cli *c, int argc, char **argv);
+int cmd_connection(struct cli *c, int argc, char **argv);
 int cmd_bench_seed(struct cli *c, int argc, char **argv);
 
 #endif

@@ -98,17 +98,19 @@ cmd_purge(struct cli *c, int argc, char **argv)
 	    STORE_OK)
 		return cli_fail("purge failed: %s", store_errmsg(c->st));
 	if (c->json)
-		return cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
-		    "codes", n.codes, "refresh_families", n.refresh_families, "revoked_jtis",
-		    n.revoked_jtis, "sessions", n.sessions, "keys", n.keys, "audit", n.audit,
-		    "registration_tokens", n.registration_tokens, "consents", n.consents,
-		    "upstream_logins", n.upstream_logins, "used_assertions", n.used_jtis,
-		    "credential_versions", n.credentials));
+		return cli_print_json(json_pack(
+		    "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "codes", n.codes,
+		    "refresh_families", n.refresh_families, "revoked_jtis", n.revoked_jtis,
+		    "sessions", n.sessions, "keys", n.keys, "audit", n.audit, "registration_tokens",
+		    n.registration_tokens, "consents", n.consents, "upstream_logins",
+		    n.upstream_logins, "used_assertions", n.used_jtis, "credential_versions",
+		    n.credentials, "connect_states", n.connect_states));
 	printf("purged: %d codes, %d refresh token families, %d revoked jtis, %d sessions, %d keys, "
 	       "%d audit records, %d registration tokens, %d consents, %d upstream sign-ins, "
-	       "%d used assertions, %d retired credential versions\n",
+	       "%d used assertions, %d retired credential versions, %d connects in progress\n",
 	    n.codes, n.refresh_families, n.revoked_jtis, n.sessions, n.keys, n.audit,
-	    n.registration_tokens, n.consents, n.upstream_logins, n.used_jtis, n.credentials);
+	    n.registration_tokens, n.consents, n.upstream_logins, n.used_jtis, n.credentials,
+	    n.connect_states);
 	return EXIT_OK;
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "oauth/upstream.h"
+#include "oauth/connections.h"
 #include "oauth/vault.h"
 
 static int
@@ -88,7 +89,7 @@ keys_rewrap(struct cli *c, const char *new_file)
 {
 	struct master_key old_mk, new_mk;
 	char err[512];
-	int count = 0, secrets = 0, credentials = 0, rc;
+	int count = 0, secrets = 0, credentials = 0, connections = 0, rc;
 
 	if (new_file == NULL)
 		return cli_misuse("usage: keys rewrap --new-master-key-file F");
@@ -103,7 +104,8 @@ keys_rewrap(struct cli *c, const char *new_file)
 	rc = store_begin(c->st) == STORE_OK ? 0 : -1;
 	if (rc == 0 && (keystore_rewrap_within(c->st, &old_mk, &new_mk, &count) != 0 ||
 			   upstream_secret_rewrap_within(c->st, &old_mk, &new_mk, &secrets) != 0 ||
-			   vault_rewrap_within(c->st, &old_mk, &new_mk, &credentials) != 0)) {
+			   vault_rewrap_within(c->st, &old_mk, &new_mk, &credentials) != 0 ||
+			   connection_rewrap_within(c->st, &old_mk, &new_mk, &connections) != 0)) {
 		store_rollback(c->st);
 		rc = -1;
 	}
@@ -115,10 +117,12 @@ keys_rewrap(struct cli *c, const char *new_file)
 		return cli_fail("rewrap failed, nothing changed: the current master key does not open "
 				"every sealed secret");
 	if (c->json)
-		return cli_print_json(json_pack("{s:i, s:i, s:i}", "rewrapped", count, "idp_secrets",
-		    secrets, "credentials", credentials));
-	printf("%d keys, %d identity provider secrets and %d credential versions re-encrypted; "
-	       "point master_key_file at %s now\n", count, secrets, credentials, new_file);
+		return cli_print_json(json_pack("{s:i, s:i, s:i, s:i}", "rewrapped", count,
+		    "idp_secrets", secrets, "credentials", credentials, "connection_secrets",
+		    connections));
+	printf("%d keys, %d identity provider secrets, %d credential versions and %d connection "
+	       "secrets re-encrypted; point master_key_file at %s now\n", count, secrets,
+	    credentials, connections, new_file);
 	return EXIT_OK;
 }
 

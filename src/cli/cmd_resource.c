@@ -171,18 +171,16 @@ static int
 resource_allow_credential(struct cli *c, const char *uri, const char *name)
 {
 	struct store_resource r;
-	struct store_credential cred;
 	int rc;
 
 	if ((rc = cli_find_resource(c, uri, &r)) != 0)
 		return rc;
-	rc = store_credential_get(c->st, name, &cred);
-	store_credential_clear(&cred);
+	/* A service credential or a user connection: the store knows either name. */
+	rc = store_resource_credential_allow(c->st, r.id, name, cli_now());
 	if (rc == STORE_NOTFOUND)
-		rc = cli_fail("no credential '%s' (credential set it first)", name);
+		rc = cli_fail("no credential or connection '%s' (credential set or connection add "
+			      "it first)", name);
 	else if (rc != STORE_OK)
-		rc = cli_fail("cannot read credentials: %s", store_errmsg(c->st));
-	else if (store_resource_credential_allow(c->st, r.id, name, cli_now()) != STORE_OK)
 		rc = cli_fail("cannot add the policy: %s", store_errmsg(c->st));
 	else if (c->json)
 		rc = cli_print_json(json_pack("{s:s, s:s}", "resource", r.uri, "credential", name));

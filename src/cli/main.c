@@ -35,6 +35,13 @@ static const char usage_text[] =
     "          [--link-verified-email] [--allow-private]\n"
     "  idp list | idp remove NAME\n"
     "  idp map NAME --group G --resource URI [--scopes \"a b\"] | idp unmap NAME --group G --resource URI\n"
+    "  credential set NAME --stdin | credential rotate NAME --stdin [--overlap SECONDS]\n"
+    "  credential list | credential remove NAME\n"
+    "  connection add NAME --authorize-url U --token-url U --client-id ID\n"
+    "             [--client-secret-stdin] --scopes \"a b\" [--revoke-url U] [--resource URI]\n"
+    "             [--allow-private]\n"
+    "  connection list | connection remove NAME\n"
+    "  resource allow-credential URI NAME      the MCP server may fetch the credential or connection\n"
     "  keys list | keys rotate [--alg ES256|EdDSA|RS256] [--force] [--emergency]\n"
     "  keys rewrap --new-master-key-file F     re-encrypt sealed secrets under a new master key\n"
     "  token mint --resource URI --sub S [--scope S] [--ttl SECONDS] [--client-id ID]\n"
@@ -65,6 +72,7 @@ static const struct {
 	{"store", cmd_store},
 	{"idp", cmd_idp},
 	{"credential", cmd_credential},
+	{"connection", cmd_connection},
 	{"bench-seed", cmd_bench_seed},
 };
 

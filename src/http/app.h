@@ -39,7 +39,7 @@ struct app {
 	struct secret_cache *secrets; /* verified client secrets */
 	struct audit_sink *audit;
 	unsigned char csrf_key[32]; /* derived from the master key: forms survive restarts */
-	char *templates[3];         /* login, consent, error */
+	char *templates[4];         /* login, consent, error, connections */
 	int https;                  /* issuer is https: __Host- cookies, Secure */
 	int64_t last_purge;
 	int64_t started_at;
@@ -84,6 +84,7 @@ enum page {
 	PAGE_LOGIN = 0,
 	PAGE_CONSENT = 1,
 	PAGE_ERROR = 2,
+	PAGE_CONNECTIONS = 3,
 };
 
 /* Stop the work that holds suspended connections (before stopping HTTP). */

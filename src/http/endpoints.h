@@ -28,6 +28,11 @@ int idp_start(struct request *req, const char *idp_name, const char *authorize_q
 /* {issuer}/idp/NAME/callback: the provider's answer. */
 enum MHD_Result ep_idp_callback(struct request *req);
 
+/* ep_connect.c: {issuer}/connect/NAME and its callback (connecting a user's account at a
+ * third party), and {issuer}/connections (the user's list, disconnecting). */
+enum MHD_Result ep_connect(struct request *req);
+enum MHD_Result ep_connections(struct request *req);
+
 /* ep_token.c: the token endpoint, and the grant environment of a request. */
 enum MHD_Result ep_token(struct request *req);
 struct grant_env;

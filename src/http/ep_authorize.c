@@ -20,6 +20,7 @@
 #include "http/metrics.h"
 #include "http/pages.h"
 #include "http/reply.h"
+#include "http/session.h"
 #include "jose/b64url.h"
 #include "oauth/cimd.h"
 #include "oauth/grants.h"
@@ -627,56 +628,6 @@ consent_page(struct request *req, const struct authz *a, const char *username)
 	return form_page(req, a, PAGE_CONSENT, MHD_HTTP_OK, ctx);
 }
 
-/* ---- sessions ---- */
-
-struct who {
-	int64_t user_id;
-	int64_t auth_time;
-	struct store_user user;
-};
-
-static int
-session_user(struct request *req, int64_t now, struct who *w)
-{
-	unsigned char hash[SECRET_HASH_LEN];
-	char name[64];
-	const char *v;
-	struct store *st = app_store(req->app);
-
-	memset(w, 0, sizeof(*w));
-	request_cookie_name(req, SESSION_COOKIE, name, sizeof(name));
-	if ((v = request_cookie(req, name)) == NULL || strlen(v) != 43 || st == NULL)
-		return -1;
-	secret_hash(v, hash);
-	if (store_session_get(st, hash, sizeof(hash), now, &w->user_id, &w->auth_time) != STORE_OK)
-		return -1;
-	return store_user_get(st, w->user_id, &w->user) == STORE_OK ? 0 : -1;
-}
-
-static int
-session_start(struct request *req, const struct store_user *u, int64_t now, struct who *w)
-{
-	unsigned char hash[SECRET_HASH_LEN];
-	char name[64], *v;
-	int rc;
-
-	if ((v = secret_random_new(32)) == NULL)
-		return -1;
-	secret_hash(v, hash);
-	rc = store_session_add(app_store(req->app), hash, sizeof(hash), u->id, now, now,
-	    now + req->app->cfg->session_ttl);
-	if (rc == STORE_OK) {
-		request_cookie_name(req, SESSION_COOKIE, name, sizeof(name));
-		rc = request_set_cookie(req, name, v, req->app->cfg->session_ttl);
-	}
-	OPENSSL_clear_free(v, strlen(v));
-	if (rc != 0)
-		return -1;
-	memset(w, 0, sizeof(*w));
-	w->user_id = u->id;
-	w->auth_time = now;
-	return store_user_get(app_store(req->app), u->id, &w->user) == STORE_OK ? 0 : -1;
-}
 
 /* ---- the flow ---- */
 

@@ -16,15 +16,14 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "http/async.h"
 #include "http/endpoints.h"
 #include "http/pages.h"
 #include "http/reply.h"
-#include "jose/b64url.h"
 #include "oauth/audit.h"
 #include "oauth/fedusers.h"
+#include "oauth/pkce.h"
 #include "oauth/secret.h"
 #include "oauth/upstream.h"
 #include "util/log.h"
@@ -112,31 +111,6 @@ discover_run(void *arg)
 	j->rc = upstream_discover(j->idp.issuer, &np, &j->md, j->err, sizeof(j->err));
 }
 
-/* name=value added to the URL in b, after '?' when it has no query yet, else '&'. */
-static int
-query_pair(struct buf *b, const char *name, const char *value)
-{
-	int rc = buf_putc(b, strchr(b->data, '?') != NULL ? '&' : '?');
-
-	rc |= buf_puts(b, name);
-	rc |= buf_putc(b, '=');
-	rc |= buf_put_urlencoded(b, value);
-	return rc;
-}
-
-/* The S256 challenge of a verifier (RFC 7636 §4.2), into out (44 bytes). */
-static int
-s256(const char *verifier, char out[44])
-{
-	unsigned char digest[32];
-	unsigned int n = 0;
-
-	if (EVP_Digest(verifier, strlen(verifier), digest, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		return -1;
-	b64url_encode(digest, 32, out);
-	return 0;
-}
-
 /* Keep the sign-in and send the browser to the provider. */
 static enum MHD_Result
 redirect_upstream(struct request *req, const struct discover_job *j, const char *authorize_query)
@@ -157,7 +131,7 @@ redirect_upstream(struct request *req, const struct discover_job *j, const char 
 	l.code_verifier = secret_random_new(32);
 	callback = callback_uri_new(req, j->idp.name);
 	if (state == NULL || binding == NULL || l.nonce == NULL || l.code_verifier == NULL ||
-	    callback == NULL || s256(l.code_verifier, challenge) != 0) {
+	    callback == NULL || pkce_s256_challenge(l.code_verifier, challenge) != 0) {
 		r = reply_error_status(req, 500, "server_error", "no randomness");
 		goto out;
 	}
@@ -181,14 +155,14 @@ redirect_upstream(struct request *req, const struct discover_job *j, const char 
 		r = reply_error_status(req, 500, "server_error", "cannot build the redirect");
 		goto out;
 	}
-	rc |= query_pair(&b, "response_type", "code");
-	rc |= query_pair(&b, "client_id", j->idp.client_id);
-	rc |= query_pair(&b, "redirect_uri", callback);
-	rc |= query_pair(&b, "scope", j->idp.scopes);
-	rc |= query_pair(&b, "state", state);
-	rc |= query_pair(&b, "nonce", l.nonce);
-	rc |= query_pair(&b, "code_challenge", challenge);
-	rc |= query_pair(&b, "code_challenge_method", "S256");
+	rc |= net_query_pair(&b, "response_type", "code");
+	rc |= net_query_pair(&b, "client_id", j->idp.client_id);
+	rc |= net_query_pair(&b, "redirect_uri", callback);
+	rc |= net_query_pair(&b, "scope", j->idp.scopes);
+	rc |= net_query_pair(&b, "state", state);
+	rc |= net_query_pair(&b, "nonce", l.nonce);
+	rc |= net_query_pair(&b, "code_challenge", challenge);
+	rc |= net_query_pair(&b, "code_challenge_method", "S256");
 	if (rc != BUF_OK || request_set_cookie(req, name, binding, LOGIN_TTL) != 0) {
 		r = reply_error_status(req, 500, "server_error", "cannot build the redirect");
 		goto out;

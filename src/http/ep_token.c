@@ -13,6 +13,7 @@
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "oauth/assertion.h"
+#include "oauth/connections.h"
 #include "oauth/grants.h"
 #include "oauth/scope.h"
 #include "oauth/upstream.h"
@@ -137,6 +138,75 @@ id_jag_issuer(struct request *req, const char *assertion, struct store_idp *idp,
 	return rc;
 }
 
+/* ---- a vault fetch that waits for a third party ---- */
+
+struct vault_job {
+	struct app *app;
+	struct vault_pending *pending;
+	char remote_addr[64];
+	struct token_response out;
+};
+
+static void
+vault_job_free(void *arg)
+{
+	struct vault_job *j = arg;
+
+	j->out.pending = j->pending; /* freed with the response */
+	token_response_clear(&j->out);
+	free(j);
+}
+
+/* On a worker: the refresh, or the wait for another one (oauth/connections.h). */
+static void
+vault_job_run(void *arg)
+{
+	struct vault_job *j = arg;
+	struct grant_env env;
+
+	memset(&env, 0, sizeof(env));
+	env.st = app_store(j->app);
+	env.issuer = j->app->issuer;
+	env.now = (int64_t)time(NULL);
+	env.mk = &j->app->mk;
+	env.audit = j->app->audit;
+	env.remote_addr = j->remote_addr;
+	if (env.st == NULL) {
+		grant_refuse_db(&j->out, STORE_UNAVAILABLE);
+		return;
+	}
+	connection_fetch_pending(&env, (int)j->app->cfg->allow_insecure_issuer, j->pending, &j->out);
+}
+
+/* Hand the fetch t->pending over to a worker: MHD_YES while it runs. */
+static enum MHD_Result
+vault_job_start(struct request *req, struct token_response *t)
+{
+	struct vault_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return reply_oauth_error(req, OAUTH_SERVER_ERROR, "out of memory");
+	j->app = req->app;
+	j->pending = t->pending;
+	t->pending = NULL;
+	snprintf(j->remote_addr, sizeof(j->remote_addr), "%s", req->remote_addr);
+	if (request_call_start(req, "vault", vault_job_run, j, vault_job_free) == ASYNC_PENDING)
+		return MHD_YES;
+	return reply_oauth_error(req, OAUTH_TEMPORARILY_UNAVAILABLE, "server busy, retry");
+}
+
+/* The answer of a grant: the tokens, or the refusal (with connect_uri when connecting
+ * mends it). */
+static enum MHD_Result
+reply_grant(struct request *req, const char *grant, int rc, const struct token_response *t)
+{
+	if (rc != 0)
+		return reply_oauth_error_with(req, t->error, t->error_description, "connect_uri",
+		    t->connect_uri);
+	metrics_token(req->app->metrics, grant, t->resource);
+	return reply_tokens(req, t);
+}
+
 enum MHD_Result
 ep_token(struct request *req)
 {
@@ -160,6 +230,21 @@ ep_token(struct request *req)
 	memset(&issuer, 0, sizeof(issuer));
 	memset(&client, 0, sizeof(client));
 	req->grant = "none"; /* until grant_type is read */
+	/* The second pass of a vault fetch that waited for a third party: everything was
+	 * checked on the first (the client authenticated, its assertion used up). */
+	if (request_call_key(req) != NULL && strcmp(request_call_key(req), "vault") == 0) {
+		void *done = NULL;
+		struct vault_job *j;
+
+		req->grant = GRANT_TYPE_TOKEN_EXCHANGE;
+		if (!request_call_result(req, "vault", &done))
+			return reply_oauth_error(req, OAUTH_SERVER_ERROR, "lost the fetch");
+		j = done;
+		result = reply_grant(req, GRANT_TYPE_TOKEN_EXCHANGE, j->out.error != OAUTH_OK ||
+		    j->out.access_token == NULL ? -1 : 0, &j->out);
+		vault_job_free(j);
+		return result;
+	}
 	if ((rc = request_form_body(req, &f)) != FORM_OK)
 		return reply_oauth_error(req, OAUTH_INVALID_REQUEST, form_strerror(rc));
 	/* One token has one audience (DESIGN.md §1): a token request names one resource. */
@@ -255,12 +340,10 @@ ep_token(struct request *req)
 		x.scope = params[1];
 		rc = grant_token_exchange(&env, &client, &x, &t);
 	}
-	if (rc != 0) {
-		result = reply_oauth_error(req, t.error, t.error_description);
-	} else {
-		metrics_token(req->app->metrics, grant, t.resource);
-		result = reply_tokens(req, &t);
-	}
+	if (rc == 0 && t.pending != NULL)
+		result = vault_job_start(req, &t);
+	else
+		result = reply_grant(req, grant, rc, &t);
 out:
 	token_response_clear(&t);
 	keyset_unref(ks);

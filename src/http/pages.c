@@ -14,7 +14,8 @@
 #include "util/log.h"
 #include "util/tmpl.h"
 
-static const char *const page_files[] = {"login.html", "consent.html", "error.html"};
+static const char *const page_files[] = {"login.html", "consent.html", "error.html",
+    "connections.html"};
 
 static char *
 read_file(const char *path)
@@ -56,12 +57,16 @@ pages_load(struct app *app, char *err, size_t errlen)
 		if (app->cfg->templates_dir != NULL) {
 			snprintf(path, sizeof(path), "%s/%s", app->cfg->templates_dir, page_files[i]);
 			app->templates[i] = read_file(path);
-			if (app->templates[i] == NULL) {
+			/* A branding directory made before a page existed keeps working: the page
+			 * it lacks is the default one. */
+			if (app->templates[i] == NULL &&
+			    (errno != ENOENT || i < (size_t)PAGE_CONNECTIONS)) {
 				snprintf(err, errlen, "template %s: %s", path, strerror(errno));
 				rc = -1;
 				break;
 			}
-		} else {
+		}
+		if (app->templates[i] == NULL) {
 			for (e = embedded_templates; e->name != NULL; e++) {
 				if (strcmp(e->name, page_files[i]) == 0)
 					app->templates[i] = strdup(e->data);

@@ -87,9 +87,10 @@ reply_json(struct request *req, unsigned int status, const json_t *doc, unsigned
 	return r;
 }
 
-enum MHD_Result
-reply_error_status(struct request *req, unsigned int status, const char *error,
-    const char *description)
+/* The error body, with one more member when extra_name is set. */
+static enum MHD_Result
+error_reply(struct request *req, unsigned int status, const char *error, const char *description,
+    const char *extra_name, const char *extra_value)
 {
 	struct MHD_Response *resp;
 	json_t *doc;
@@ -99,6 +100,8 @@ reply_error_status(struct request *req, unsigned int status, const char *error,
 	doc = json_pack("{s:s}", "error", error);
 	if (doc != NULL && description != NULL)
 		json_object_set_new(doc, "error_description", json_string(description));
+	if (doc != NULL && extra_name != NULL && extra_value != NULL)
+		json_object_set_new(doc, extra_name, json_string(extra_value));
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (text == NULL)
@@ -108,6 +111,21 @@ reply_error_status(struct request *req, unsigned int status, const char *error,
 	if (resp != NULL && status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"mcp-authd\"");
 	return reply_queue(req, status, resp);
+}
+
+enum MHD_Result
+reply_error_status(struct request *req, unsigned int status, const char *error,
+    const char *description)
+{
+	return error_reply(req, status, error, description, NULL, NULL);
+}
+
+enum MHD_Result
+reply_oauth_error_with(struct request *req, enum oauth_error e, const char *description,
+    const char *name, const char *value)
+{
+	return error_reply(req, (unsigned int)oauth_error_status(e), oauth_error_name(e),
+	    description, name, value);
 }
 
 enum MHD_Result

@@ -32,6 +32,11 @@ enum MHD_Result reply_json(struct request *req, unsigned int status, const json_
 enum MHD_Result reply_oauth_error(struct request *req, enum oauth_error e,
     const char *description);
 
+/* The same with one more member, name: value (RFC 6749 §5.2 allows extensions), when value
+ * is not NULL. */
+enum MHD_Result reply_oauth_error_with(struct request *req, enum oauth_error e,
+    const char *description, const char *name, const char *value);
+
 /* The same with an explicit status (for 404, 405, 413 ...). */
 enum MHD_Result reply_error_status(struct request *req, unsigned int status, const char *error,
     const char *description);

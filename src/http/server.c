@@ -62,6 +62,8 @@ static const struct route routes[] = {
 	{"readyz", "/readyz", M_GET, 0, ep_readyz},
 	{"metrics", "/metrics", M_GET, 0, ep_metrics},
 	{"idp_callback", "/idp/", M_GET, ROUTE_PREFIX, ep_idp_callback},
+	{"connect", "/connect/", M_GET, ROUTE_PREFIX, ep_connect},
+	{"connections", "/connections", M_GET | M_POST, 0, ep_connections},
 };
 
 /* RFC 8414 §3.1 inserts the well-known segment before the issuer's path:

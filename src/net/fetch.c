@@ -13,7 +13,9 @@
 #include <sys/socket.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
+#include "jose/b64url.h"
 #include "oauth/uri.h"
 #include "util/buf.h"
 
@@ -261,4 +263,50 @@ net_response_is_json(const struct net_response *r)
 {
 	return strncasecmp(r->content_type, "application/json", 16) == 0 ||
 	    strstr(r->content_type, "+json") != NULL;
+}
+
+/* RFC 6749 §2.3.1: the client_id and secret are form-encoded before they are joined
+ * and base64-encoded. */
+char *
+net_basic_auth_new(const char *client_id, const char *secret)
+{
+	struct buf b;
+	char *enc = NULL, *out = NULL;
+
+	buf_init(&b, 0);
+	if (buf_put_urlencoded(&b, client_id) == BUF_OK && buf_putc(&b, ':') == BUF_OK &&
+	    buf_put_urlencoded(&b, secret) == BUF_OK &&
+	    (enc = b64std_encode_new(b.data, b.len)) != NULL &&
+	    (out = malloc(strlen(enc) + 7)) != NULL)
+		sprintf(out, "Basic %s", enc);
+	if (b.data != NULL)
+		OPENSSL_cleanse(b.data, b.len);
+	buf_free(&b);
+	if (enc != NULL)
+		OPENSSL_clear_free(enc, strlen(enc));
+	return out;
+}
+
+int
+net_form_pair(struct buf *b, const char *name, const char *value)
+{
+	int rc = BUF_OK;
+
+	if (b->len > 0)
+		rc |= buf_putc(b, '&');
+	rc |= buf_puts(b, name);
+	rc |= buf_putc(b, '=');
+	rc |= buf_put_urlencoded(b, value);
+	return rc;
+}
+
+int
+net_query_pair(struct buf *b, const char *name, const char *value)
+{
+	int rc = buf_putc(b, b->data != NULL && strchr(b->data, '?') != NULL ? '&' : '?');
+
+	rc |= buf_puts(b, name);
+	rc |= buf_putc(b, '=');
+	rc |= buf_put_urlencoded(b, value);
+	return rc;
 }

@@ -47,6 +47,20 @@ int net_fetch(const struct net_request *req, const struct net_policy *p,
 
 void net_response_clear(struct net_response *r);
 
+/* The Authorization header value of client_secret_basic (RFC 6749 §2.3.1: the client_id
+ * and secret are form-encoded before they are joined and base64-encoded): a new string,
+ * to be wiped (OPENSSL_clear_free). */
+char *net_basic_auth_new(const char *client_id, const char *secret);
+
+struct buf;
+/* Append name=value (value form-encoded) to an application/x-www-form-urlencoded body,
+ * with a '&' before it unless the body is empty. BUF_OK or an error of util/buf.h. */
+int net_form_pair(struct buf *b, const char *name, const char *value);
+
+/* Append name=value (value form-encoded) to the URL in b: after '?' when it has no query
+ * yet, else '&'. */
+int net_query_pair(struct buf *b, const char *name, const char *value);
+
 /* Is the answer's Content-Type JSON (application/json or a +json type)? */
 int net_response_is_json(const struct net_response *r);
 

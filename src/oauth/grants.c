@@ -19,11 +19,21 @@
 void
 token_response_clear(struct token_response *r)
 {
-	free(r->access_token);
+	/* A vault fetch leaves a third party's token here. */
+	if (r->access_token != NULL)
+		OPENSSL_clear_free(r->access_token, strlen(r->access_token));
 	if (r->refresh_token != NULL)
 		OPENSSL_clear_free(r->refresh_token, strlen(r->refresh_token));
 	free(r->scope);
 	free(r->resource);
+	free(r->connect_uri);
+	if (r->pending != NULL) {
+		free(r->pending->connection);
+		free(r->pending->sub);
+		free(r->pending->client_id);
+		free(r->pending->resource);
+		free(r->pending);
+	}
 	memset(r, 0, sizeof(*r));
 }
 

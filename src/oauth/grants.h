@@ -31,7 +31,18 @@ struct grant_env {
 	struct audit_sink *audit;
 };
 
-/* The outcome of a grant. On failure only error and error_description are set. */
+/* A vault fetch that must wait for a third party (oauth/connections.h): whose tokens,
+ * and who asks. */
+struct vault_pending {
+	char *connection;
+	int64_t user_id;
+	char *sub;
+	char *client_id;
+	char *resource;          /* the resource the client acts for */
+};
+
+/* The outcome of a grant. On failure only error and error_description are set (and
+ * connect_uri, for a vault fetch that connecting mends). */
 struct token_response {
 	enum oauth_error error;
 	char error_description[200];
@@ -52,6 +63,8 @@ struct token_response {
 	 * STORE_RETRY the transaction lost a conflict and ran again (at most GRANT_ATTEMPTS
 	 * times). */
 	int store_rc;
+	char *connect_uri;       /* a vault refusal: where the user connects (again) */
+	struct vault_pending *pending; /* a vault fetch to finish on a worker */
 };
 
 #define GRANT_ATTEMPTS 3

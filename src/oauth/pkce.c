@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "jose/b64url.h"
@@ -54,4 +55,16 @@ pkce_s256_matches(const char *verifier, const char *challenge)
 	SHA256((const unsigned char *)verifier, strlen(verifier), digest);
 	b64url_encode(digest, sizeof(digest), computed);
 	return CRYPTO_memcmp(computed, challenge, S256_LEN) == 0;
+}
+
+int
+pkce_s256_challenge(const char *verifier, char out[44])
+{
+	unsigned char digest[32];
+	unsigned int n = 0;
+
+	if (EVP_Digest(verifier, strlen(verifier), digest, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return -1;
+	b64url_encode(digest, 32, out);
+	return 0;
 }

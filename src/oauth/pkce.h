@@ -11,4 +11,8 @@ int pkce_verifier_valid(const char *verifier);
 /* Does BASE64URL(SHA256(verifier)) equal challenge? Constant time. */
 int pkce_s256_matches(const char *verifier, const char *challenge);
 
+/* The S256 challenge of a verifier (RFC 7636 §4.2), into out (44 bytes with the NUL):
+ * what this server sends when it is the client. */
+int pkce_s256_challenge(const char *verifier, char out[44]);
+
 #endif

@@ -846,41 +846,6 @@ upstream_jwks(const char *jwks_uri, const struct net_policy *np, int refetch, js
 	return 0;
 }
 
-/* RFC 6749 §2.3.1: the client_id and secret are form-encoded before they are joined
- * and base64-encoded. */
-static char *
-basic_credentials_new(const char *client_id, const char *secret)
-{
-	struct buf b;
-	char *enc = NULL, *out = NULL;
-
-	buf_init(&b, 0);
-	if (buf_put_urlencoded(&b, client_id) == BUF_OK && buf_putc(&b, ':') == BUF_OK &&
-	    buf_put_urlencoded(&b, secret) == BUF_OK &&
-	    (enc = b64std_encode_new(b.data, b.len)) != NULL &&
-	    (out = malloc(strlen(enc) + 7)) != NULL)
-		sprintf(out, "Basic %s", enc);
-	if (b.data != NULL)
-		OPENSSL_cleanse(b.data, b.len);
-	buf_free(&b);
-	if (enc != NULL)
-		OPENSSL_clear_free(enc, strlen(enc));
-	return out;
-}
-
-static int
-form_pair(struct buf *b, const char *name, const char *value)
-{
-	int rc = BUF_OK;
-
-	if (b->len > 0)
-		rc |= buf_putc(b, '&');
-	rc |= buf_puts(b, name);
-	rc |= buf_putc(b, '=');
-	rc |= buf_put_urlencoded(b, value);
-	return rc;
-}
-
 int
 upstream_redeem(const struct upstream_metadata *md, const struct store_idp *p,
     const char *secret, const char *code, const char *verifier, const char *redirect_uri,
@@ -898,16 +863,16 @@ upstream_redeem(const struct upstream_metadata *md, const struct store_idp *p,
 	*id_token = *access_token = NULL;
 	memset(&r, 0, sizeof(r));
 	buf_init(&form, 0);
-	if (form_pair(&form, "grant_type", "authorization_code") != BUF_OK ||
-	    form_pair(&form, "code", code) != BUF_OK ||
-	    form_pair(&form, "redirect_uri", redirect_uri) != BUF_OK ||
-	    form_pair(&form, "code_verifier", verifier) != BUF_OK)
+	if (net_form_pair(&form, "grant_type", "authorization_code") != BUF_OK ||
+	    net_form_pair(&form, "code", code) != BUF_OK ||
+	    net_form_pair(&form, "redirect_uri", redirect_uri) != BUF_OK ||
+	    net_form_pair(&form, "code_verifier", verifier) != BUF_OK)
 		goto oom;
 	if (secret == NULL || md->auth_post) {
-		if (form_pair(&form, "client_id", p->client_id) != BUF_OK ||
-		    (secret != NULL && form_pair(&form, "client_secret", secret) != BUF_OK))
+		if (net_form_pair(&form, "client_id", p->client_id) != BUF_OK ||
+		    (secret != NULL && net_form_pair(&form, "client_secret", secret) != BUF_OK))
 			goto oom;
-	} else if ((auth = basic_credentials_new(p->client_id, secret)) == NULL)
+	} else if ((auth = net_basic_auth_new(p->client_id, secret)) == NULL)
 		goto oom;
 	req.form = form.data;
 	req.authorization = auth;

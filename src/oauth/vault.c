@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "oauth/audit.h"
+#include "oauth/connections.h"
 #include "oauth/upstream.h"
 
 int
@@ -132,19 +133,18 @@ vault_rewrap_within(struct store *st, const struct master_key *old_mk,
 	return 0;
 }
 
-/* One audit record of a fetch or its refusal: which credential and version, by its
- * fingerprint. */
-static void
-audit_fetch(const struct grant_env *env, const char *outcome, const char *reason,
-    const struct store_client *client, const char *name, const struct store_credential *c)
+void
+vault_audit(const struct grant_env *env, const char *outcome, const char *reason,
+    const char *client_id, const char *resource, const char *sub, const char *name,
+    int64_t version, const char *fingerprint)
 {
 	struct store_audit a;
 	json_t *d = json_pack("{s:s}", "credential", name);
 	char *text;
 
-	if (d != NULL && c != NULL) {
-		json_object_set_new(d, "version", json_integer((json_int_t)c->version));
-		json_object_set_new(d, "fingerprint", json_string(c->fingerprint));
+	if (d != NULL && fingerprint != NULL) {
+		json_object_set_new(d, "version", json_integer((json_int_t)version));
+		json_object_set_new(d, "fingerprint", json_string(fingerprint));
 	}
 	text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
 	memset(&a, 0, sizeof(a));
@@ -152,13 +152,23 @@ audit_fetch(const struct grant_env *env, const char *outcome, const char *reason
 	a.event = strcmp(outcome, "ok") == 0 ? "credential.fetched" : "credential.refused";
 	a.outcome = outcome;
 	a.reason = reason;
-	a.client_id = client->client_id;
-	a.resource = client->acts_for_uri;
+	a.client_id = client_id;
+	a.subject = sub;
+	a.resource = resource;
 	a.remote_addr = env->remote_addr;
 	a.detail = text;
 	audit_submit(env->audit, env->st, &a);
 	free(text);
 	json_decref(d);
+}
+
+/* One audit record of a service credential's fetch or its refusal. */
+static void
+audit_fetch(const struct grant_env *env, const char *outcome, const char *reason,
+    const struct store_client *client, const char *name, const struct store_credential *c)
+{
+	vault_audit(env, outcome, reason, client->client_id, client->acts_for_uri, NULL, name,
+	    c != NULL ? c->version : 0, c != NULL ? c->fingerprint : NULL);
 }
 
 static int
@@ -191,9 +201,6 @@ vault_fetch(const struct grant_env *env, const struct store_client *client,
 	if (x->requested_token_type != NULL && strcmp(x->requested_token_type, TOKEN_TYPE_ACCESS) != 0)
 		return refuse_fetch(env, out, OAUTH_INVALID_REQUEST, client, name, NULL,
 		    "only access tokens can be requested");
-	if (x->subject_token != NULL || x->actor_token != NULL)
-		return refuse_fetch(env, out, OAUTH_INVALID_REQUEST, client, name, NULL,
-		    "a service credential is fetched as the server itself: no subject_token");
 	if (strstr(name, "://") != NULL)
 		return refuse_fetch(env, out, OAUTH_INVALID_TARGET, client, name, NULL,
 		    "name a downstream MCP server with resource (RFC 8707); audience names a "
@@ -202,10 +209,26 @@ vault_fetch(const struct grant_env *env, const struct store_client *client,
 		return refuse_fetch(env, out, OAUTH_INVALID_TARGET, client, name, NULL,
 		    "no credential has that name");
 	if ((src = store_credential_get(env->st, name, &cur)) != STORE_OK) {
+		struct store_connection conn;
+
+		if (src != STORE_NOTFOUND)
+			return grant_refuse_db(out, src);
+		/* Not a service credential: a user's connection, perhaps. */
+		memset(&conn, 0, sizeof(conn));
+		if ((src = store_connection_get(env->st, name, &conn)) == STORE_OK) {
+			rc = connection_fetch(env, client, x, &conn, out);
+			store_connection_clear(&conn);
+			return rc;
+		}
 		if (src != STORE_NOTFOUND)
 			return grant_refuse_db(out, src);
 		return refuse_fetch(env, out, OAUTH_INVALID_TARGET, client, name, NULL,
 		    "no credential has that name");
+	}
+	if (x->subject_token != NULL || x->actor_token != NULL) {
+		refuse_fetch(env, out, OAUTH_INVALID_REQUEST, client, name, NULL,
+		    "a service credential is fetched as the server itself: no subject_token");
+		goto out;
 	}
 	/* The policy: this server (the resource the client acts for) may fetch it. */
 	if ((src = store_resource_credential_allowed(env->st, client->acts_for, name)) != STORE_OK) {

@@ -40,11 +40,19 @@ int vault_rewrap_within(struct store *st, const struct master_key *old_mk,
 /* Token exchange with audience = a credential's name: the client acting for resource R
  * fetches the credential when `resource allow-credential R NAME` says so. The version
  * served is the one being rotated away from while its overlap lasts (expires_in says
- * until when), else the current one. Refusals: another requested_token_type or a
- * subject token (a service credential is fetched as the server itself)
- * invalid_request; no such credential or no policy invalid_target. Every fetch and
+ * until when), else the current one. When name is a user's connection instead, the
+ * fetch is connection_fetch's (oauth/connections.h). Refusals: another
+ * requested_token_type or a subject token (a service credential is fetched as the server
+ * itself) invalid_request; no such credential or no policy invalid_target. Every fetch and
  * refusal is audited with the credential's fingerprint, never the credential. */
 int vault_fetch(const struct grant_env *env, const struct store_client *client,
     const struct exchange_request *x, struct token_response *out);
+
+/* An audit record of a fetch from the vault or its refusal (credential.fetched,
+ * credential.refused): which credential or connection (name), which version, by its
+ * fingerprint (NULL: none was reached), and sub when it is a user's. */
+void vault_audit(const struct grant_env *env, const char *outcome, const char *reason,
+    const char *client_id, const char *resource, const char *sub, const char *name,
+    int64_t version, const char *fingerprint);
 
 #endif

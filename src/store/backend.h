@@ -146,6 +146,48 @@ struct store_cache;
 	    (st, resource, name))                                                               \
 	X(resource_credential_list,                                                             \
 	    (struct store * st, store_resource_credential_fn fn, void *arg), (st, fn, arg))     \
+	X(connection_add, (struct store * st, const struct store_connection *c), (st, c))       \
+	X(connection_get,                                                                       \
+	    (struct store * st, const char *name, struct store_connection *out),                \
+	    (st, name, out))                                                                    \
+	X(connection_list, (struct store * st, store_connection_fn fn, void *arg),              \
+	    (st, fn, arg))                                                                      \
+	X(connection_remove, (struct store * st, const char *name), (st, name))                 \
+	X(connection_set_key,                                                                   \
+	    (struct store * st, int64_t id, const unsigned char *wrapped, size_t len),          \
+	    (st, id, wrapped, len))                                                             \
+	X(user_connection_get,                                                                  \
+	    (struct store * st, const char *connection, int64_t user_id,                        \
+		struct store_user_connection *out),                                             \
+	    (st, connection, user_id, out))                                                     \
+	X(user_connection_put, (struct store * st, const struct store_user_connection *uc),     \
+	    (st, uc))                                                                           \
+	X(user_connection_lease,                                                                \
+	    (struct store * st, const char *connection, int64_t user_id, int64_t generation,    \
+		int64_t now, int64_t until),                                                    \
+	    (st, connection, user_id, generation, now, until))                                  \
+	X(user_connection_fail,                                                                 \
+	    (struct store * st, const char *connection, int64_t user_id, int64_t generation),   \
+	    (st, connection, user_id, generation))                                              \
+	X(user_connection_remove, (struct store * st, const char *connection, int64_t user_id), \
+	    (st, connection, user_id))                                                          \
+	X(user_connection_list_user,                                                            \
+	    (struct store * st, int64_t user_id, store_user_connection_fn fn, void *arg),       \
+	    (st, user_id, fn, arg))                                                             \
+	X(user_connection_each, (struct store * st, store_user_connection_fn fn, void *arg),    \
+	    (st, fn, arg))                                                                      \
+	X(user_connection_set_key,                                                              \
+	    (struct store * st, const char *connection, int64_t user_id, int64_t generation,    \
+		const unsigned char *wrapped, size_t len),                                      \
+	    (st, connection, user_id, generation, wrapped, len))                                \
+	X(connect_state_add,                                                                    \
+	    (struct store * st, const unsigned char *state_hash,                                \
+		const struct store_connect_state *s),                                           \
+	    (st, state_hash, s))                                                                \
+	X(connect_state_take,                                                                   \
+	    (struct store * st, const unsigned char *state_hash,                                \
+		struct store_connect_state *out),                                               \
+	    (st, state_hash, out))                                                              \
 	X(key_add, (struct store * st, const struct store_key *k, int64_t *id), (st, k, id))    \
 	X(key_list, (struct store * st, store_key_fn fn, void *arg), (st, fn, arg))             \
 	X(key_set_state,                                                                        \

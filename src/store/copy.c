@@ -26,7 +26,8 @@ struct copy_sql {
 #define P4 P3 ", $4"
 #define P5 P4 ", $5"
 #define P6 P5 ", $6"
-#define P8 P6 ", $7, $8"
+#define P7 P6 ", $7"
+#define P8 P7 ", $8"
 #define P9 P8 ", $9"
 #define P10 P8 ", $9, $10"
 #define P12 P10 ", $11, $12"
@@ -35,7 +36,8 @@ struct copy_sql {
 #define P18 P16 ", $17, $18"
 #define P19 P18 ", $19"
 
-/* Credentials go as they are: their data keys stay sealed under the same master key.
+/* Credentials, connections' client secrets and users' tokens at connections go as they
+ * are: their data keys stay sealed under the same master key.
  * Not copied: used_jtis, the replay cache of assertions. A record matters only until its
  * assertion expires (minutes), so an assertion used just before the copy could be
  * presented once more within that time; starting the copied deployment that much later
@@ -105,6 +107,17 @@ static const struct copy_sql tables[STORE_TABLE_COUNT] = {
 	"id"),
     [STORE_T_RESOURCE_CREDENTIALS] = COPY_TABLE(resource_credentials, "resource, name, created_at",
 	P3, "resource, name"),
+    [STORE_T_CONNECTIONS] = COPY_TABLE(connections,
+	"id, name, authorize_url, token_url, revoke_url, client_id, wrapped_key, secret_enc, "
+	"scopes, resource, allow_private, created_at",
+	P12, "id"),
+    [STORE_T_USER_CONNECTIONS] = COPY_TABLE(user_connections,
+	"connection, user_id, generation, wrapped_key, tokens_enc, fingerprint, scope, "
+	"expires_at, refreshing_until, needs_reauth, created_at, updated_at",
+	P12, "connection, user_id"),
+    [STORE_T_CONNECT_STATES] = COPY_TABLE(connect_states,
+	"state_hash, connection, user_id, session_hash, code_verifier, created_at, expires_at",
+	P7, "state_hash"),
 };
 
 const char *

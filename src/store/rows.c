@@ -74,6 +74,51 @@ store_credential_clear(struct store_credential *c)
 }
 
 void
+store_connection_clear(struct store_connection *c)
+{
+	if (c == NULL)
+		return;
+	free(c->name);
+	free(c->authorize_url);
+	free(c->token_url);
+	free(c->revoke_url);
+	free(c->client_id);
+	if (c->wrapped_key != NULL)
+		OPENSSL_clear_free(c->wrapped_key, c->wrapped_key_len);
+	if (c->secret_enc != NULL)
+		OPENSSL_clear_free(c->secret_enc, c->secret_enc_len);
+	free(c->scopes);
+	free(c->resource);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+store_user_connection_clear(struct store_user_connection *uc)
+{
+	if (uc == NULL)
+		return;
+	free(uc->connection);
+	if (uc->wrapped_key != NULL)
+		OPENSSL_clear_free(uc->wrapped_key, uc->wrapped_key_len);
+	if (uc->tokens_enc != NULL)
+		OPENSSL_clear_free(uc->tokens_enc, uc->tokens_enc_len);
+	free(uc->fingerprint);
+	free(uc->scope);
+	memset(uc, 0, sizeof(*uc));
+}
+
+void
+store_connect_state_clear(struct store_connect_state *s)
+{
+	if (s == NULL)
+		return;
+	free(s->connection);
+	if (s->code_verifier != NULL)
+		OPENSSL_clear_free(s->code_verifier, strlen(s->code_verifier));
+	memset(s, 0, sizeof(*s));
+}
+
+void
 store_resource_clear(struct store_resource *r)
 {
 	if (r == NULL)

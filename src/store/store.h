@@ -505,6 +505,121 @@ typedef int (*store_resource_credential_fn)(const char *resource_uri, const char
 int store_resource_credential_list(struct store *st, store_resource_credential_fn fn,
     void *arg);
 
+/* ---- per-user OAuth connections to third parties (connections.c) ---- */
+
+#define STORE_UPSTREAM_HASH_LEN 32 /* SHA-256 of a state, a browser or a session cookie */
+
+/* A third-party authorization server users connect accounts at (connection add). Its
+ * name shares the vault's namespace with credentials: store_resource_credential_allow
+ * accepts either. The client secret is sealed like a credential's (both blobs NULL: a
+ * public client). */
+struct store_connection {
+	int64_t id;
+	char *name;                   /* [a-z0-9-], 1..32 */
+	char *authorize_url;
+	char *token_url;
+	char *revoke_url;             /* NULL: none */
+	char *client_id;
+	unsigned char *wrapped_key;   /* the client secret's data key, sealed; NULL: none */
+	size_t wrapped_key_len;
+	unsigned char *secret_enc;    /* the client secret, sealed under it; NULL: none */
+	size_t secret_enc_len;
+	char *scopes;                 /* space-separated */
+	char *resource;               /* RFC 8707 resource sent upstream; NULL: none */
+	int allow_private;
+	int64_t created_at;
+};
+
+/* Wipes both blobs before freeing them. */
+void store_connection_clear(struct store_connection *c);
+/* CONFLICT when a connection or a credential already has the name. */
+int store_connection_add(struct store *st, const struct store_connection *c);
+/* NOTFOUND when none has that name. */
+int store_connection_get(struct store *st, const char *name, struct store_connection *out);
+/* Rows are borrowed for the callback only. */
+typedef int (*store_connection_fn)(const struct store_connection *c, void *arg);
+/* Every connection, by name. */
+int store_connection_list(struct store *st, store_connection_fn fn, void *arg);
+/* The connection, every user's tokens at it, its connects in progress and its policy
+ * rows, in one transaction (its own, or the caller's when one is open). NOTFOUND when
+ * none has that name. */
+int store_connection_remove(struct store *st, const char *name);
+/* Replace the client secret's sealed data key (keys rewrap, in the caller's transaction).
+ * NOTFOUND when no connection has that id. */
+int store_connection_set_key(struct store *st, int64_t id, const unsigned char *wrapped,
+    size_t len);
+
+/* A user's tokens at a connection: one sealed JSON object {"access_token",
+ * "refresh_token"} bound to "connection NAME user ID gGENERATION". */
+struct store_user_connection {
+	char *connection;
+	int64_t user_id;
+	int64_t generation;           /* 1, 2, ...: one per write of the tokens */
+	unsigned char *wrapped_key;
+	size_t wrapped_key_len;
+	unsigned char *tokens_enc;
+	size_t tokens_enc_len;
+	char *fingerprint;            /* of the access token */
+	char *scope;                  /* as granted upstream; NULL: not said */
+	int64_t expires_at;           /* of the access token; 0: not said */
+	int64_t refreshing_until;     /* a refresh lease runs until then; 0: none */
+	int needs_reauth;             /* the third party refused the refresh token */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* Wipes both blobs before freeing them. */
+void store_user_connection_clear(struct store_user_connection *uc);
+/* NOTFOUND when the user has not connected that connection. */
+int store_user_connection_get(struct store *st, const char *connection, int64_t user_id,
+    struct store_user_connection *out);
+/* Write uc, sealed for generation uc->generation, in place of generation
+ * uc->generation - 1 (a new row when uc->generation is 1): a compare-and-set. The write
+ * ends any lease and clears needs_reauth; created_at is kept from the row it replaces.
+ * CONFLICT when the row is not at uc->generation - 1 any more (another write came
+ * first; for generation 1: the row exists). */
+int store_user_connection_put(struct store *st, const struct store_user_connection *uc);
+/* Take the refresh lease of the row at generation: STORE_OK when the row is still at
+ * generation and no lease runs at now (refreshing_until <= now); refreshing_until becomes
+ * until. CONFLICT otherwise (someone else refreshes, or did). NOTFOUND when no row. */
+int store_user_connection_lease(struct store *st, const char *connection, int64_t user_id,
+    int64_t generation, int64_t now, int64_t until);
+/* The third party refused the refresh of generation: needs_reauth set, the lease ended.
+ * CONFLICT when the row moved on meanwhile. */
+int store_user_connection_fail(struct store *st, const char *connection, int64_t user_id,
+    int64_t generation);
+/* Forget the user's tokens at connection. NOTFOUND when there were none. */
+int store_user_connection_remove(struct store *st, const char *connection, int64_t user_id);
+typedef int (*store_user_connection_fn)(const struct store_user_connection *uc, void *arg);
+/* The user's connections, by connection name, with their blobs. */
+int store_user_connection_list_user(struct store *st, int64_t user_id,
+    store_user_connection_fn fn, void *arg);
+/* Every row, with its blobs (keys rewrap: collect, then set_key). */
+int store_user_connection_each(struct store *st, store_user_connection_fn fn, void *arg);
+/* Replace the sealed data key of the row at generation (keys rewrap, in the caller's
+ * transaction). NOTFOUND when no row is at that generation. */
+int store_user_connection_set_key(struct store *st, const char *connection,
+    int64_t user_id, int64_t generation, const unsigned char *wrapped, size_t len);
+
+/* A connect in progress (from the redirect to the third party to its callback). */
+struct store_connect_state {
+	char *connection;
+	int64_t user_id;
+	unsigned char session_hash[STORE_UPSTREAM_HASH_LEN]; /* of the session cookie */
+	char *code_verifier;
+	int64_t created_at;
+	int64_t expires_at;
+};
+
+void store_connect_state_clear(struct store_connect_state *s);
+/* Keep a connect under the SHA-256 of its state. CONFLICT when the state is taken. */
+int store_connect_state_add(struct store *st, const unsigned char *state_hash,
+    const struct store_connect_state *s);
+/* Take it: deleted in the same statement, so that a state is used once. NOTFOUND when
+ * unknown or taken; an expired one is returned (the caller refuses it). */
+int store_connect_state_take(struct store *st, const unsigned char *state_hash,
+    struct store_connect_state *out);
+
 /* ---- failed logins (logins.c) ---- */
 
 /* Rows of login_failures are kept per subject ("user:NAME", "addr:IP"), with times in
@@ -574,6 +689,7 @@ struct store_purge_counts {
 	int upstream_logins;
 	int used_jtis;
 	int credentials;
+	int connect_states;
 };
 
 /* Delete what has expired by now, and audit records older than audit_before
@@ -583,7 +699,6 @@ int store_purge(struct store *st, int64_t now, int64_t audit_before,
 
 /* ---- sign-ins in progress at an upstream provider (idps.c) ---- */
 
-#define STORE_UPSTREAM_HASH_LEN 32
 
 struct store_upstream_login {
 	char *idp;
@@ -632,6 +747,9 @@ enum store_table {
 	STORE_T_UPSTREAM_LOGINS,
 	STORE_T_CREDENTIALS,
 	STORE_T_RESOURCE_CREDENTIALS,
+	STORE_T_CONNECTIONS,
+	STORE_T_USER_CONNECTIONS,
+	STORE_T_CONNECT_STATES,
 	STORE_TABLE_COUNT
 };
 

@@ -15,7 +15,7 @@ command -v psql >/dev/null || skip_all "psql is not installed"
 TABLES="settings users resources exchange_edges clients client_redirect_uris client_resources
 registration_tokens consents sessions auth_codes token_families refresh_tokens revoked_jtis keys
 audit login_failures rate_limits idps idp_group_maps upstream_logins credentials
-resource_credentials"
+resource_credentials connections user_connections connect_states"
 
 export MCP_AUTHD_REGISTRATION=open MCP_AUTHD_REGISTRATION_RATE=1000
 export MCP_AUTHD_JWKS_MAX_AGE=0 # so that `keys rotate` may run whenever the test wants
@@ -158,6 +158,25 @@ c.execute("INSERT INTO resource_credentials(resource, name, created_at) VALUES (
 c.commit()
 PY
 ok $? "a service credential in two versions and the policy that lets a server fetch it"
+# A third party users connect accounts at, a user's sealed tokens there, and a connect
+# in progress (connections, user_connections, connect_states).
+"$PYTHON3" - "$SQLITE_DB" <<'PY'
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+n = int(time.time())
+u = c.execute("SELECT min(id) FROM users").fetchone()[0]
+c.execute("INSERT INTO connections(name, authorize_url, token_url, revoke_url, client_id, wrapped_key, "
+          "secret_enc, scopes, resource, allow_private, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          ("tp", "https://tp.example.com/authorize", "https://tp.example.com/token", None, "cid",
+           os.urandom(60), b"\x00" + os.urandom(30), "repo", None, 0, n))
+c.execute("INSERT INTO user_connections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          ("tp", u, 3, os.urandom(60), b"\x00\xff" + os.urandom(50), "sha256:0011223344556677", "repo",
+           n + 3600, 0, 0, n - 10, n))
+c.execute("INSERT INTO connect_states VALUES (?, ?, ?, ?, ?, ?, ?)",
+          (os.urandom(32), "tp", u, os.urandom(32), "v" * 43, n, n + 600))
+c.commit()
+PY
+ok $? "a connection, a user's tokens there and a connect in progress"
 curl -s "$BASE/jwks.json" >"$T/jwks.before"
 is "$(jq '.keys | length' "$T/jwks.before")" "$(sqlite_q 'SELECT count(*) FROM keys')" \
 	"JWKS before the copy: every key of the keys table"
@@ -187,7 +206,7 @@ for t in $TABLES; do
 	is "$n_printed/$n_pg" "$n_sqlite/$n_sqlite" "$t: $n_sqlite rows in SQLite, printed $n_printed, $n_pg in PostgreSQL"
 done
 is "$(tail -1 "$T/copy.out")" "$TOTAL rows copied into $PG_URL and counted again there" "the total line"
-is "$(wc -l <"$T/copy.out" | tr -d ' ')" 24 "23 table lines and the total, nothing else"
+is "$(wc -l <"$T/copy.out" | tr -d ' ')" 27 "26 table lines and the total, nothing else"
 # Not just as many rows: the same rows, column by column (blobs as bytea hex, as
 # PostgreSQL's row_to_json writes them).
 for t in $TABLES; do

@@ -5,10 +5,38 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store/store.h"
 #include "tap.h"
 #include "store_idp_contract.h"
 #include "store_vault_contract.h"
+#include "store_connections_contract.h"
+
+static const char *memory_path; /* the in-memory database main() opens */
+
+/* What the store has no operation for: deleting a user, through a connection of our own
+ * (foreign keys on, as the store sets them). */
+static int
+delete_user(int64_t id)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_open_v2(memory_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "DELETE FROM users WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_DONE && sqlite3_changes(db) == 1)
+		rc = 0;
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
+}
 
 static int
 count_user(const struct store_user *u, void *arg)
@@ -168,6 +196,8 @@ main(void)
 
 	idp_contract(st);
 	vault_contract(st);
+	memory_path = path;
+	connections_contract(st, st2, delete_user);
 
 	/* transactions */
 	ok(store_begin(st) == STORE_OK, "begin");

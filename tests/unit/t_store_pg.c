@@ -17,6 +17,7 @@
 #include "tap.h"
 #include "store_idp_contract.h"
 #include "store_vault_contract.h"
+#include "store_connections_contract.h"
 
 /* Times of the contract: rows that must outlive every purge below expire at FAR; the
  * purge section's own rows expire around T and are purged at PURGE_NOW. */
@@ -130,6 +131,16 @@ url_with_param(const char *u, const char *param)
 	if (out != NULL)
 		snprintf(out, n, "%s%c%s", u, strchr(u, '?') ? '&' : '?', param);
 	return out;
+}
+
+/* What the store has no operation for: deleting a user (connections contract). */
+static int
+delete_user(int64_t id)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "DELETE FROM users WHERE id = %lld", (long long)id);
+	return admin_exec(sql) ? 0 : -1;
 }
 
 /* ---- visitors ---- */
@@ -611,6 +622,151 @@ rotate_race(struct store *a, struct store *b, enum rotate_first first)
 		ok(store_credential_remove(a, "race-cred") == STORE_OK, "%s: clean up", how);
 }
 
+/* ---- two nodes refreshing (or connecting) one user's tokens at once ---- */
+
+enum conn_op { OP_LEASE, OP_PUT, OP_ADD_CONNECTION };
+
+struct conn_racer {
+	struct store *st;
+	enum conn_op op;
+	const struct store_user_connection *uc;
+	const struct store_connection *c;
+	int rc;
+	int64_t returned_at;
+	atomic_int returned;
+};
+
+static void *
+conn_thread(void *arg)
+{
+	struct conn_racer *r = arg;
+
+	/* Its own statement, as a node runs it when the token expired. */
+	if (r->op == OP_LEASE)
+		r->rc = store_user_connection_lease(r->st, r->uc->connection, r->uc->user_id,
+		    r->uc->generation, T, T + 60);
+	else if (r->op == OP_PUT)
+		r->rc = store_user_connection_put(r->st, r->uc);
+	else
+		r->rc = store_connection_add(r->st, r->c);
+	r->returned_at = now_ms();
+	atomic_store(&r->returned, 1);
+	return NULL;
+}
+
+enum conn_first {
+	A_LEASES_COMMITS,     /* B's lease: CONFLICT (A's runs) */
+	A_LEASES_ROLLS_BACK,  /* B's lease: OK */
+	A_REFRESHES,          /* A leases and writes generation 2; B's lease: CONFLICT */
+	A_PUTS_B_PUTS,        /* both write generation 2; B's: CONFLICT */
+	A_ADDS_CREDENTIAL,    /* B adds a connection under the name; CONFLICT */
+	A_ADDS_CREDENTIAL_ROLLS_BACK, /* B's connection: OK */
+};
+
+static void
+conn_race(struct store *a, struct store *b, int64_t user, enum conn_first first)
+{
+	static const char *const hows[] = {"A leases, commits", "A leases, rolls back",
+	    "A refreshes", "A and B write generation 2", "A adds a credential",
+	    "A adds a credential, rolls back"};
+	unsigned char k[] = {0x0c, 0x00, 0x0d};
+	struct store_connection c = connections_contract_connection("race-conn", NULL, 0, NULL, 0,
+	    T);
+	struct store_user_connection uc1, uc2, got;
+	struct store_credential cr;
+	struct conn_racer r;
+	pthread_t th;
+	int64_t before_end;
+	const char *how = hows[first];
+	int adding = first == A_ADDS_CREDENTIAL || first == A_ADDS_CREDENTIAL_ROLLS_BACK;
+
+	uc1 = connections_contract_tokens("race-conn", user, 1, k, sizeof(k), k, sizeof(k), T);
+	uc2 = connections_contract_tokens("race-conn", user, 2, k, 1, k, 2, T + 1);
+	cr = vault_contract_row("race-conn", 1, k, sizeof(k), k, sizeof(k),
+	    "sha256:eeeeeeeeeeeeeeee", T);
+	if (!adding)
+		ok(store_connection_add(a, &c) == STORE_OK &&
+		    store_user_connection_put(a, &uc1) == STORE_OK,
+		    "%s: a connection, a user's generation 1", how);
+	ok(store_begin(a) == STORE_OK, "%s: A begins", how);
+	switch (first) {
+	case A_LEASES_COMMITS:
+	case A_LEASES_ROLLS_BACK:
+		is_int(store_user_connection_lease(a, "race-conn", user, 1, T, T + 60), STORE_OK,
+		    "%s: A takes the lease in its transaction", how);
+		break;
+	case A_REFRESHES:
+		ok(store_user_connection_lease(a, "race-conn", user, 1, T, T + 60) == STORE_OK &&
+		    store_user_connection_put(a, &uc2) == STORE_OK,
+		    "%s: A leases and writes generation 2", how);
+		break;
+	case A_PUTS_B_PUTS:
+		is_int(store_user_connection_put(a, &uc2), STORE_OK, "%s: A writes generation 2",
+		    how);
+		break;
+	case A_ADDS_CREDENTIAL:
+	case A_ADDS_CREDENTIAL_ROLLS_BACK:
+		is_int(store_credential_add(a, &cr), STORE_OK,
+		    "%s: A adds a credential in its transaction", how);
+		break;
+	}
+	memset(&r, 0, sizeof(r));
+	r.st = b;
+	r.op = adding ? OP_ADD_CONNECTION : first == A_PUTS_B_PUTS ? OP_PUT : OP_LEASE;
+	r.uc = first == A_PUTS_B_PUTS ? &uc2 : &uc1;
+	r.c = &c;
+	atomic_init(&r.returned, 0);
+	if (pthread_create(&th, NULL, conn_thread, &r) != 0) {
+		printf("Bail out! pthread_create\n");
+		exit(1);
+	}
+	ok(someone_waits_for_a_lock(5000), "%s: B waits for A", how);
+	sleep_ms(200);
+	ok(!atomic_load(&r.returned), "%s: B has not returned while A is open", how);
+	before_end = now_ms();
+	if (first == A_LEASES_ROLLS_BACK || first == A_ADDS_CREDENTIAL_ROLLS_BACK) {
+		store_rollback(a);
+		ok(1, "%s: A rolled back", how);
+	} else {
+		is_int(store_commit(a), STORE_OK, "%s: A's commit", how);
+	}
+	pthread_join(th, NULL);
+	ok(r.returned_at >= before_end, "%s: B returned only after A ended", how);
+	switch (first) {
+	case A_LEASES_COMMITS:
+		is_int(r.rc, STORE_CONFLICT, "%s: B's lease is a conflict (A's runs)", how);
+		break;
+	case A_LEASES_ROLLS_BACK:
+		is_int(r.rc, STORE_OK, "%s: B's lease", how);
+		ok(store_user_connection_get(a, "race-conn", user, &got) == STORE_OK &&
+		    got.refreshing_until == T + 60, "%s: B holds it", how);
+		store_user_connection_clear(&got);
+		break;
+	case A_REFRESHES:
+		is_int(r.rc, STORE_CONFLICT, "%s: B's lease is a conflict (the row moved on)", how);
+		ok(store_user_connection_get(b, "race-conn", user, &got) == STORE_OK &&
+		    got.generation == 2 && got.refreshing_until == 0,
+		    "%s: B reads generation 2, no lease", how);
+		store_user_connection_clear(&got);
+		break;
+	case A_PUTS_B_PUTS:
+		is_int(r.rc, STORE_CONFLICT, "%s: B's write is a conflict", how);
+		break;
+	case A_ADDS_CREDENTIAL:
+		is_int(r.rc, STORE_CONFLICT, "%s: B's connection is a conflict", how);
+		is_int(store_connection_get(b, "race-conn", &c), STORE_NOTFOUND,
+		    "%s: no connection under the credential's name", how);
+		ok(store_credential_remove(a, "race-conn") == STORE_OK, "%s: clean up", how);
+		return;
+	case A_ADDS_CREDENTIAL_ROLLS_BACK:
+		is_int(r.rc, STORE_OK, "%s: B's connection", how);
+		is_int(store_credential_get(b, "race-conn", &cr), STORE_NOTFOUND,
+		    "%s: and no credential", how);
+		break;
+	}
+	ok(store_connection_remove(a, "race-conn") == STORE_OK, "%s: clean up", how);
+}
+
 /* ---- two transactions deadlocking ---- */
 
 struct locker {
@@ -814,6 +970,9 @@ fill_sqlite(struct store *s)
 	struct store_audit a;
 	struct store_idp p;
 	struct store_credential cr;
+	struct store_connection cn;
+	struct store_user_connection uc;
+	struct store_connect_state cs;
 	unsigned char h[32], blob[] = {0x00, 0x01, 0xfe, 0xff, 0x00, 0x7f};
 	char *redirects[] = {MUT("https://copy.example/cb"), MUT("https://copy.example/cb2")};
 	int64_t u1, u2, r1, r2, c1, c2, n;
@@ -878,6 +1037,42 @@ fill_sqlite(struct store *s)
 	ok(store_resource_credential_allow(s, r2, "copy-api", T) == STORE_OK &&
 	    store_resource_credential_allow(s, r1, "copy-api", T) == STORE_OK,
 	    "sqlite: two resource_credentials rows");
+	cn = connections_contract_connection("copy-gh", blob, sizeof(blob), blob + 1,
+	    sizeof(blob) - 1, T);
+	cn.revoke_url = MUT("https://tp.copy.example/revoke");
+	cn.allow_private = 1;
+	ok(store_connection_add(s, &cn) == STORE_OK, "sqlite: a connection");
+	cn = connections_contract_connection("copy-pub", NULL, 0, NULL, 0, T);
+	cn.resource = MUT("https://api.tp.copy.example/");
+	ok(store_connection_add(s, &cn) == STORE_OK, "sqlite: a public client's connection");
+	ok(store_resource_credential_allow(s, r1, "copy-gh", T) == STORE_OK,
+	    "sqlite: a resource_credentials row naming a connection");
+	uc = connections_contract_tokens("copy-gh", u1, 1, blob, sizeof(blob), blob + 2,
+	    sizeof(blob) - 2, T);
+	ok(store_user_connection_put(s, &uc) == STORE_OK, "sqlite: a user's tokens");
+	uc.generation = 2;
+	uc.tokens_enc = blob + 1;
+	uc.tokens_enc_len = sizeof(blob) - 1;
+	uc.updated_at = T + 5;
+	ok(store_user_connection_put(s, &uc) == STORE_OK &&
+	    store_user_connection_lease(s, "copy-gh", u1, 2, T, FAR) == STORE_OK,
+	    "sqlite: refreshed to generation 2, leased");
+	uc = connections_contract_tokens("copy-gh", u2, 1, blob, sizeof(blob), blob,
+	    sizeof(blob), T);
+	uc.scope = NULL;
+	ok(store_user_connection_put(s, &uc) == STORE_OK &&
+	    store_user_connection_fail(s, "copy-gh", u2, 1) == STORE_OK,
+	    "sqlite: another user's, the refresh refused");
+	memset(&cs, 0, sizeof(cs));
+	cs.connection = MUT("copy-pub");
+	cs.user_id = u2;
+	memset(cs.session_hash, 0, sizeof(cs.session_hash));
+	cs.session_hash[1] = 0xff;
+	cs.code_verifier = MUT("copy-verifier");
+	cs.created_at = T;
+	cs.expires_at = FAR;
+	memset(h, 7, sizeof(h));
+	ok(store_connect_state_add(s, h, &cs) == STORE_OK, "sqlite: a connect in progress");
 	memset(h, 1, sizeof(h));
 	ok(store_regtoken_add(s, h, sizeof(h), T, FAR) == STORE_OK, "sqlite: a registration token");
 	ok(store_consent_put(s, u1, c1, "https://r1.example/mcp", "read", T, FAR) == STORE_OK &&
@@ -951,7 +1146,10 @@ copy_from_sqlite(struct store *main_st)
 	    [STORE_T_RATE_LIMITS] = 2,
 	    [STORE_T_IDPS] = 1,
 	    [STORE_T_CREDENTIALS] = 2,
-	    [STORE_T_RESOURCE_CREDENTIALS] = 2,
+	    [STORE_T_RESOURCE_CREDENTIALS] = 3,
+	    [STORE_T_CONNECTIONS] = 2,
+	    [STORE_T_USER_CONNECTIONS] = 2,
+	    [STORE_T_CONNECT_STATES] = 1,
 	};
 	struct store_options sopt = {.create = 1};
 	static const unsigned char blob[] = {0x00, 0x01, 0xfe, 0xff, 0x00, 0x7f};
@@ -959,9 +1157,13 @@ copy_from_sqlite(struct store *main_st)
 	struct store *src = NULL, *dst = NULL;
 	struct store_client cl;
 	struct store_credential cr;
+	struct store_connection cn;
+	struct store_user_connection uc;
+	struct store_connect_state cs;
 	struct store_idp ip;
 	struct store_user u;
 	struct store_resource r;
+	unsigned char h[32];
 	char *mem = store_memory_path_new(), *dburl = NULL, *v = NULL, *db2 = NULL, *ident = NULL;
 	char sql[512];
 	int64_t uid = 0, rid = 0;
@@ -1050,6 +1252,42 @@ copy_from_sqlite(struct store *main_st)
 	    store_resource_credential_allowed(dst, r.id, "copy-api") == STORE_OK,
 	    "copy: the policy rows");
 	store_resource_clear(&r);
+	ok(store_connection_get(dst, "copy-gh", &cn) == STORE_OK && cn.allow_private == 1 &&
+	    same_str(cn.revoke_url, "https://tp.copy.example/revoke") && cn.resource == NULL &&
+	    connections_contract_same(cn.wrapped_key, cn.wrapped_key_len, blob, sizeof(blob)) &&
+	    connections_contract_same(cn.secret_enc, cn.secret_enc_len, blob + 1,
+		sizeof(blob) - 1), "copy: a connection, its blobs byte for byte");
+	store_connection_clear(&cn);
+	ok(store_connection_get(dst, "copy-pub", &cn) == STORE_OK && cn.wrapped_key == NULL &&
+	    cn.secret_enc == NULL && cn.allow_private == 0 &&
+	    same_str(cn.resource, "https://api.tp.copy.example/"),
+	    "copy: a public client's connection, its NULLs");
+	store_connection_clear(&cn);
+	ok(store_resource_get_by_key(dst, "https://r1.example/mcp", &r) == STORE_OK &&
+	    store_resource_credential_allowed(dst, r.id, "copy-gh") == STORE_OK,
+	    "copy: the policy row naming a connection");
+	store_resource_clear(&r);
+	ok(store_user_get_by_name(dst, "copy-alice", &u) == STORE_OK &&
+	    store_user_connection_get(dst, "copy-gh", u.id, &uc) == STORE_OK &&
+	    uc.generation == 2 && uc.refreshing_until == FAR && uc.needs_reauth == 0 &&
+	    uc.created_at == T && uc.updated_at == T + 5 && same_str(uc.scope, "repo") &&
+	    connections_contract_same(uc.wrapped_key, uc.wrapped_key_len, blob, sizeof(blob)) &&
+	    connections_contract_same(uc.tokens_enc, uc.tokens_enc_len, blob + 1,
+		sizeof(blob) - 1), "copy: a user's tokens, generation and lease, byte for byte");
+	store_user_connection_clear(&uc);
+	store_user_clear(&u);
+	ok(store_user_get_by_name(dst, "copy-bob", &u) == STORE_OK &&
+	    store_user_connection_get(dst, "copy-gh", u.id, &uc) == STORE_OK &&
+	    uc.generation == 1 && uc.needs_reauth == 1 && uc.scope == NULL,
+	    "copy: another user's, needing reauth");
+	store_user_connection_clear(&uc);
+	store_user_clear(&u);
+	memset(h, 7, sizeof(h));
+	ok(store_connect_state_take(dst, h, &cs) == STORE_OK &&
+	    same_str(cs.connection, "copy-pub") &&
+	    same_str(cs.code_verifier, "copy-verifier") && cs.session_hash[1] == 0xff &&
+	    cs.session_hash[0] == 0 && cs.expires_at == FAR, "copy: a connect in progress");
+	store_connect_state_clear(&cs);
 	/* Ids came along; the identity sequences must start after them. */
 	ok(store_user_add(dst, "after-copy", "h", T, &uid) == STORE_OK && uid > 2,
 	    "copy: a new user gets a fresh id");
@@ -1063,6 +1301,11 @@ copy_from_sqlite(struct store *main_st)
 	    store_credential_get(dst, "after-copy", &cr) == STORE_OK && cr.id > 2,
 	    "copy: a new credential gets a fresh id");
 	store_credential_clear(&cr);
+	cn = connections_contract_connection("after-copy-conn", NULL, 0, NULL, 0, T);
+	ok(store_connection_add(dst, &cn) == STORE_OK &&
+	    store_connection_get(dst, "after-copy-conn", &cn) == STORE_OK && cn.id > 2,
+	    "copy: a new connection gets a fresh id");
+	store_connection_clear(&cn);
 
 	is_int(store_copy(src, dst, &rep), STORE_CONFLICT, "copy: a second time is refused");
 	is_int(store_copy(src, main_st, &rep), STORE_CONFLICT,
@@ -1556,6 +1799,7 @@ main(void)
 
 	idp_contract(st);
 	vault_contract(st);
+	connections_contract(st, st2, delete_user);
 
 	/* ---- what only PostgreSQL has: two transactions at once ---- */
 	redeem_race(st, st2, 0x41, cid, uid, 1);
@@ -1566,6 +1810,12 @@ main(void)
 	rotate_race(st, st2, A_ROTATES_COMMITS);
 	rotate_race(st, st2, A_ROTATES_ROLLS_BACK);
 	rotate_race(st, st2, B_REMOVES);
+	conn_race(st, st2, uid, A_LEASES_COMMITS);
+	conn_race(st, st2, uid, A_LEASES_ROLLS_BACK);
+	conn_race(st, st2, uid, A_REFRESHES);
+	conn_race(st, st2, uid, A_PUTS_B_PUTS);
+	conn_race(st, st2, uid, A_ADDS_CREDENTIAL);
+	conn_race(st, st2, uid, A_ADDS_CREDENTIAL_ROLLS_BACK);
 	deadlock(st, st2);
 	terminated();
 	copy_from_sqlite(st);

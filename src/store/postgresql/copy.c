@@ -107,6 +107,8 @@ pgsql_paste_done(struct store *st)
 	    "coalesce((SELECT max(id) FROM idps), 0) + 1, false)",
 	    "SELECT setval(pg_get_serial_sequence('credentials', 'id'), "
 	    "coalesce((SELECT max(id) FROM credentials), 0) + 1, false)",
+	    "SELECT setval(pg_get_serial_sequence('connections', 'id'), "
+	    "coalesce((SELECT max(id) FROM connections), 0) + 1, false)",
 	};
 	size_t i;
 	int rc;

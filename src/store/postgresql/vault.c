@@ -11,10 +11,12 @@
 	"id, name, version, wrapped_key, secret_enc, fingerprint, created_at, retires_at"
 
 /* The class of the advisory locks on one credential's name ("mcpv"; two int4 keys, a key
- * space apart from the bigint keys of db.c). */
+ * space apart from the bigint keys of db.c). connections.c takes the same locks: the names
+ * of connections share the namespace. */
 #define LOCK_CREDENTIAL 0x6d637076
 
-/* rotate and remove run in the caller's transaction when one is open, else in their own. */
+/* add, rotate and remove run in the caller's transaction when one is open, else in their
+ * own. */
 static int
 tx_begin(struct store *st, int *own)
 {
@@ -22,10 +24,10 @@ tx_begin(struct store *st, int *own)
 	return *own ? pgsql_begin(st) : STORE_OK;
 }
 
-/* Rotations and removals of one name, from any node or CLI, one after the other until the
- * transaction ends: each then reads what the one before it committed (READ COMMITTED
- * gives every later statement a new snapshot), so that none leaves a version behind or
- * numbers one twice. */
+/* Adds, rotations and removals of one name, from any node or CLI, one after the other
+ * until the transaction ends: each then reads what the one before it committed (READ
+ * COMMITTED gives every later statement a new snapshot), so that none leaves a version
+ * behind, numbers one twice, or adds a name a connection took meanwhile. */
 static int
 lock_name(struct store *st, const char *name)
 {
@@ -49,20 +51,25 @@ tx_end(struct store *st, int own, int rc)
 	return pgsql_commit(st);
 }
 
-int
-pgsql_credential_add(struct store *st, const struct store_credential *c)
+/* Under the lock of the name, which connection_add takes too: a credential and a
+ * connection added under one name at once would each find the other's table without it
+ * (no unique key spans both), so the second waits, then its statement's snapshot sees
+ * the first's row. */
+static int
+add_within(struct store *st, const struct store_credential *c)
 {
-	/* A name is taken while any version of it is left. Two nodes adding the same name at
-	 * once both find none; the second's insert then waits for the first's and fails on
-	 * the unique keys (CONFLICT all the same). */
+	/* A name is taken while any version of it is left, or while a connection has it. */
 	static const char sql[] =
 	    "INSERT INTO credentials(name, version, wrapped_key, secret_enc, fingerprint, "
 	    "created_at, retires_at) SELECT $1, 1, $2, $3, $4, $5, NULL "
-	    "WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE name = $1)";
+	    "WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE name = $1) "
+	    "AND NOT EXISTS (SELECT 1 FROM connections WHERE name = $1)";
 	struct pgdb_params p = {0};
 	int64_t n = 0;
 	int rc;
 
+	if ((rc = lock_name(st, c->name)) != STORE_OK)
+		return rc;
 	pgdb_text(&p, c->name);
 	pgdb_blob(&p, c->wrapped_key, c->wrapped_key_len);
 	pgdb_blob(&p, c->secret_enc, c->secret_enc_len);
@@ -71,6 +78,16 @@ pgsql_credential_add(struct store *st, const struct store_credential *c)
 	if ((rc = pgdb_exec_count(st, sql, &p, &n)) != STORE_OK)
 		return rc;
 	return n == 0 ? STORE_CONFLICT : STORE_OK;
+}
+
+int
+pgsql_credential_add(struct store *st, const struct store_credential *c)
+{
+	int rc, own;
+
+	if ((rc = tx_begin(st, &own)) != STORE_OK)
+		return rc;
+	return tx_end(st, own, add_within(st, c));
 }
 
 int
@@ -260,7 +277,10 @@ pgsql_credential_each(struct store *st, store_credential_fn fn, void *arg)
 static int
 remove_within(struct store *st, const char *name)
 {
-	static const char policy[] = "DELETE FROM resource_credentials WHERE name = $1";
+	/* Policy rows are named, and the name may be a connection's: those stay. */
+	static const char policy[] =
+	    "DELETE FROM resource_credentials WHERE name = $1 "
+	    "AND NOT EXISTS (SELECT 1 FROM connections WHERE name = $1)";
 	static const char versions[] = "DELETE FROM credentials WHERE name = $1";
 	struct pgdb_params p = {0};
 	int64_t n1 = 0, n2 = 0;
@@ -303,10 +323,12 @@ pgsql_resource_credential_allow(struct store *st, int64_t resource, const char *
     int64_t now)
 {
 	/* As on SQLite: a row already there is "updated" to itself, so that the count is 1
-	 * whether it was added or kept, and 0 only when no credential has that name. */
+	 * whether it was added or kept, and 0 only when no credential nor connection has
+	 * that name. */
 	static const char sql[] =
 	    "INSERT INTO resource_credentials(resource, name, created_at) SELECT $1, $2, $3 "
 	    "WHERE EXISTS (SELECT 1 FROM credentials WHERE name = $2) "
+	    "OR EXISTS (SELECT 1 FROM connections WHERE name = $2) "
 	    "ON CONFLICT(resource, name) "
 	    "DO UPDATE SET created_at = resource_credentials.created_at";
 	struct pgdb_params p = {0};

@@ -49,6 +49,8 @@ sqlite_purge(struct store *st, int64_t now, int64_t audit_before, struct store_p
 	/* Rate windows are a minute; an hour is ample. */
 	static const char upstream[] = "DELETE FROM upstream_logins WHERE expires_at < ?";
 	static const char used[] = "DELETE FROM used_jtis WHERE expires_at < ?";
+	/* A connect's state is refused from its expires_at on: it goes then. */
+	static const char states[] = "DELETE FROM connect_states WHERE expires_at <= ?";
 	/* A credential's current version has no retires_at: only versions rotated out go. */
 	static const char credentials[] =
 	    "DELETE FROM credentials WHERE retires_at IS NOT NULL AND retires_at < ?";
@@ -75,6 +77,7 @@ sqlite_purge(struct store *st, int64_t now, int64_t audit_before, struct store_p
 	    (rc = purge_one(st, upstream, now, &out->upstream_logins)) != STORE_OK ||
 	    (rc = purge_one(st, used, now, &out->used_jtis)) != STORE_OK ||
 	    (rc = purge_one(st, credentials, now, &out->credentials)) != STORE_OK ||
+	    (rc = purge_one(st, states, now, &out->connect_states)) != STORE_OK ||
 	    (audit_before > 0 && (rc = purge_one(st, audit, audit_before, &out->audit)) != STORE_OK))
 		goto fail;
 	if (out->keys > 0 && (rc = sqlite_keys_version_bump(st)) != STORE_OK)

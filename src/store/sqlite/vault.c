@@ -33,11 +33,14 @@ tx_end(struct store *st, int own, int rc)
 int
 sqlite_credential_add(struct store *st, const struct store_credential *c)
 {
-	/* A name is taken while any version of it is left (the unique keys catch a race). */
+	/* A name is taken while any version of it is left (the unique keys catch a race), or
+	 * while a connection has it: they share the namespace. One statement, so one
+	 * transaction (connection_add checks credentials the same way). */
 	static const char sql[] =
 	    "INSERT INTO credentials(name, version, wrapped_key, secret_enc, fingerprint, "
 	    "created_at, retires_at) SELECT ?1, 1, ?2, ?3, ?4, ?5, NULL "
-	    "WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE name = ?1)";
+	    "WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE name = ?1) "
+	    "AND NOT EXISTS (SELECT 1 FROM connections WHERE name = ?1)";
 	sqlite3_stmt *s = db_stmt(st, sql);
 	int rc;
 
@@ -262,7 +265,10 @@ sqlite_credential_each(struct store *st, store_credential_fn fn, void *arg)
 static int
 remove_within(struct store *st, const char *name)
 {
-	static const char policy[] = "DELETE FROM resource_credentials WHERE name = ?";
+	/* Policy rows are named, and the name may be a connection's: those stay. */
+	static const char policy[] =
+	    "DELETE FROM resource_credentials WHERE name = ?1 "
+	    "AND NOT EXISTS (SELECT 1 FROM connections WHERE name = ?1)";
 	static const char versions[] = "DELETE FROM credentials WHERE name = ?";
 	sqlite3_stmt *s;
 	int rc, n;
@@ -316,10 +322,11 @@ sqlite_resource_credential_allow(struct store *st, int64_t resource, const char 
     int64_t now)
 {
 	/* A row already there is "updated" to itself, so that a change counts both an insert
-	 * and a row kept; none means no credential has that name. */
+	 * and a row kept; none means no credential nor connection has that name. */
 	static const char sql[] =
 	    "INSERT INTO resource_credentials(resource, name, created_at) SELECT ?1, ?2, ?3 "
 	    "WHERE EXISTS (SELECT 1 FROM credentials WHERE name = ?2) "
+	    "OR EXISTS (SELECT 1 FROM connections WHERE name = ?2) "
 	    "ON CONFLICT(resource, name) "
 	    "DO UPDATE SET created_at = resource_credentials.created_at";
 	sqlite3_stmt *s = db_stmt(st, sql);
