@@ -58,10 +58,9 @@ connection_add(struct cli *c, const char *name, const struct connection_args *a)
 	if (!vault_name_ok(name))
 		return cli_fail("bad connection name '%s' (1-32 of a-z, 0-9 and '-': MCP servers ask "
 				"for it as audience, users connect at /connect/NAME)", name);
-	if (a->authorize_url == NULL || a->token_url == NULL || a->client_id == NULL ||
-	    a->scopes == NULL)
+	if (a->authorize_url == NULL || a->token_url == NULL || a->client_id == NULL)
 		return cli_misuse("usage: connection add NAME --authorize-url U --token-url U "
-				  "--client-id ID [--client-secret-stdin] --scopes \"...\" "
+				  "--client-id ID [--client-secret-stdin] [--scopes \"a b\"] "
 				  "[--revoke-url U] [--resource URI] [--allow-private]");
 	if ((rc = url_check("--authorize-url", a->authorize_url, insecure)) != EXIT_OK ||
 	    (rc = url_check("--token-url", a->token_url, insecure)) != EXIT_OK ||
@@ -73,7 +72,7 @@ connection_add(struct cli *c, const char *name, const struct connection_args *a)
 		return cli_fail("--token-url and --revoke-url take no query");
 	if (a->client_id[0] == '\0' || strlen(a->client_id) > CLIENT_ID_MAX)
 		return cli_fail("--client-id must be 1..%d characters", CLIENT_ID_MAX);
-	if (a->scopes[0] != '\0' && !scope_valid(a->scopes))
+	if (a->scopes != NULL && a->scopes[0] != '\0' && !scope_valid(a->scopes))
 		return cli_fail("--scopes must be a space-separated list of scopes (may be empty)");
 	if (a->resource != NULL) {
 		if (resource_normalize(a->resource, strlen(a->resource), &norm, NULL) != 0)
@@ -103,7 +102,7 @@ connection_add(struct cli *c, const char *name, const struct connection_args *a)
 	conn.token_url = (char *)(uintptr_t)a->token_url;
 	conn.revoke_url = (char *)(uintptr_t)a->revoke_url;
 	conn.client_id = (char *)(uintptr_t)a->client_id;
-	conn.scopes = (char *)(uintptr_t)a->scopes;
+	conn.scopes = (char *)(uintptr_t)(a->scopes != NULL ? a->scopes : "");
 	conn.resource = (char *)(uintptr_t)a->resource;
 	conn.allow_private = a->allow_private;
 	conn.created_at = cli_now();

@@ -38,7 +38,7 @@ static const char usage_text[] =
     "  credential set NAME --stdin | credential rotate NAME --stdin [--overlap SECONDS]\n"
     "  credential list | credential remove NAME\n"
     "  connection add NAME --authorize-url U --token-url U --client-id ID\n"
-    "             [--client-secret-stdin] --scopes \"a b\" [--revoke-url U] [--resource URI]\n"
+    "             [--client-secret-stdin] [--scopes \"a b\"] [--revoke-url U] [--resource URI]\n"
     "             [--allow-private]\n"
     "  connection list | connection remove NAME\n"
     "  resource allow-credential URI NAME      the MCP server may fetch the credential or connection\n"

@@ -74,7 +74,7 @@ is $? 1 "http endpoints without allow_insecure_issuer: refused"
 add frag --authorize-url "$TP/authorize#x" --token-url "$TP/token" --client-id x --scopes a >/dev/null 2>&1
 is $? 1 "an endpoint with a fragment: refused"
 authd connection add nosecret --authorize-url "$TP/authorize" --token-url "$TP/token" >/dev/null 2>&1
-is $? 2 "client id and scopes are required"
+is $? 2 "the endpoints and a client id are required"
 listing=$(authd --json connection list)
 is "$(jq -r '.[] | select(.name == "tp") | [.client_id, .client_secret, .resource] | join(" ")' <<<"$listing")" \
 	"$TPID true $API" "connection list: client, whether a secret is sealed, resource"
