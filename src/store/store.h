@@ -577,7 +577,7 @@ int store_user_connection_get(struct store *st, const char *connection, int64_t 
  * uc->generation - 1 (a new row when uc->generation is 1): a compare-and-set. The write
  * ends any lease and clears needs_reauth; created_at is kept from the row it replaces.
  * CONFLICT when the row is not at uc->generation - 1 any more (another write came
- * first; for generation 1: the row exists). */
+ * first; for generation 1: the row exists, or no connection has that name). */
 int store_user_connection_put(struct store *st, const struct store_user_connection *uc);
 /* Take the refresh lease of the row at generation: STORE_OK when the row is still at
  * generation and no lease runs at now (refreshing_until <= now); refreshing_until becomes

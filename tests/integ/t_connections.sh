@@ -219,12 +219,24 @@ is "$STATUS $(jqr .error) $(jqr .connect_uri)" "400 invalid_grant $ISSUER/connec
 	"carol has not connected: her fetch does not get bob's"
 
 # ---- an expired third-party token: one refresh for twenty at once ----
+# On PostgreSQL a second node serves the same database, and the twenty go to both: the
+# lease that makes one of them refresh is the database's, not a process's.
+NODES=("$ISSUER")
+if db_is_pg; then
+	PORT2=$(free_port)
+	"$MCP_AUTHD" serve --listen "127.0.0.1:$PORT2" >/dev/null 2>>"$T/serve2.log" &
+	NODE2_PID=$!
+	CLEANUP_EXTRA="kill $TP_PID $NODE2_PID"
+	wait_http "http://127.0.0.1:$PORT2/healthz"
+	ok $? "a second node on the same PostgreSQL database"
+	NODES+=("http://127.0.0.1:$PORT2")
+fi
 refreshes() { tp_db "SELECT count(*) FROM audit WHERE event = 'token.issued' AND reason = 'refresh_token'"; }
 before=$(refreshes)
 db_exec "UPDATE user_connections SET expires_at = 1"
 for i in $(seq 1 20); do
-	curl -s -u "$FID:$FSEC" "$ISSUER/token" -d grant_type=$X -d audience=tp -d requested_token_type=$AT \
-		-d subject_token="$BOB_FILES" -d subject_token_type=$AT >"$T/fetch.$i" &
+	curl -s -u "$FID:$FSEC" "${NODES[i % ${#NODES[@]}]}/token" -d grant_type=$X -d audience=tp \
+		-d requested_token_type=$AT -d subject_token="$BOB_FILES" -d subject_token_type=$AT >"$T/fetch.$i" &
 done
 wait_fetches() { local i; for i in $(seq 1 20); do [ -s "$T/fetch.$i" ] || return 1; done; }
 until_ms 30000 wait_fetches
@@ -236,6 +248,11 @@ NEW_TOKEN=$(jq -r .access_token "$T/fetch.1")
 ok $? "a new one"
 is "$(($(refreshes) - before))" 1 "the third party saw exactly one refresh"
 is "$(tp_introspect "$NEW_TOKEN")" true "and accepts the new token"
+if db_is_pg; then
+	kill "$NODE2_PID"
+	wait "$NODE2_PID" 2>/dev/null
+	CLEANUP_EXTRA="kill $TP_PID"
+fi
 
 # The third party rotates refresh tokens and revokes the family on reuse: a second
 # refresh works only if the new refresh token was stored before the first answer.

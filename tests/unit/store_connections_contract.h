@@ -252,6 +252,12 @@ connections_contract_tokens_rows(struct store *st, struct store *st2, int64_t al
 	struct connections_contract_seen seen;
 	int n;
 
+	/* no tokens for a connection that does not exist (one removed during a connect) */
+	uc = connections_contract_tokens("conn-gone", alice, 1, k1, sizeof(k1), t1, sizeof(t1), 2000);
+	is_int(store_user_connection_put(st, &uc), STORE_CONFLICT,
+	    "tokens: generation 1 of an unknown connection is refused");
+	is_int(store_user_connection_get(st, "conn-gone", alice, &got), STORE_NOTFOUND,
+	    "tokens: and nothing is left behind");
 	/* generation 1: a new row */
 	uc = connections_contract_tokens("conn-gh", alice, 1, k1, sizeof(k1), t1, sizeof(t1), 2000);
 	is_int(store_user_connection_put(st, &uc), STORE_OK, "tokens: generation 1");

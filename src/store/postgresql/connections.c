@@ -268,11 +268,14 @@ int
 pgsql_user_connection_put(struct store *st, const struct store_user_connection *uc)
 {
 	/* Generation 1 is a new row; a row already there is another connect's (CONFLICT,
-	 * without the error that would end the caller's transaction). */
+	 * without the error that would end the caller's transaction), and so is a connection
+	 * removed meanwhile: no tokens are left behind for a name that may come back. */
 	static const char insert[] =
 	    "INSERT INTO user_connections(connection, user_id, generation, wrapped_key, "
 	    "tokens_enc, fingerprint, scope, expires_at, refreshing_until, needs_reauth, "
-	    "created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, 0, 0, $8, $9) "
+	    "created_at, updated_at) SELECT $1::text, $2::bigint, 1, $3::bytea, $4::bytea, "
+	    "$5::text, $6::text, $7::bigint, 0, 0, $8::bigint, $9::bigint "
+	    "WHERE EXISTS (SELECT 1 FROM connections WHERE name = $1::text) "
 	    "ON CONFLICT(connection, user_id) DO NOTHING";
 	/* Any other replaces the generation before it, and only that one: of two nodes
 	 * writing the same next generation, the second waits for the first's row lock, then

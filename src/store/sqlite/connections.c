@@ -283,11 +283,14 @@ sqlite_user_connection_get(struct store *st, const char *connection, int64_t use
 int
 sqlite_user_connection_put(struct store *st, const struct store_user_connection *uc)
 {
-	/* Generation 1 is a new row; a row already there is another connect's (CONFLICT). */
+	/* Generation 1 is a new row; a row already there is another connect's (CONFLICT),
+	 * and so is a connection removed meanwhile: no tokens are left behind for a name
+	 * that may come back. */
 	static const char insert[] =
 	    "INSERT INTO user_connections(connection, user_id, generation, wrapped_key, "
 	    "tokens_enc, fingerprint, scope, expires_at, refreshing_until, needs_reauth, "
-	    "created_at, updated_at) VALUES (?1, ?2, 1, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, ?10) "
+	    "created_at, updated_at) SELECT ?1, ?2, 1, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, ?10 "
+	    "WHERE EXISTS (SELECT 1 FROM connections WHERE name = ?1) "
 	    "ON CONFLICT(connection, user_id) DO NOTHING";
 	/* Any other replaces the generation before it, and only that one: one statement, so
 	 * that of two nodes writing the same next generation one wins. */
