@@ -464,7 +464,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void
+/* libmicrohttpd hands over its own format string: the attribute says so, so that the
+ * compilers check the call as a printf-style forward rather than a non-literal format. */
+static void __attribute__((format(printf, 2, 0)))
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];

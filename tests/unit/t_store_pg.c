@@ -975,7 +975,7 @@ fill_sqlite(struct store *s)
 	struct store_connect_state cs;
 	unsigned char h[32], blob[] = {0x00, 0x01, 0xfe, 0xff, 0x00, 0x7f};
 	char *redirects[] = {MUT("https://copy.example/cb"), MUT("https://copy.example/cb2")};
-	int64_t u1, u2, r1, r2, c1, c2, n;
+	int64_t u1 = 0, u2 = 0, r1 = 0, r2 = 0, c1 = 0, c2 = 0, n = 0;
 
 	ok(store_setting_set(s, "issuer", "https://copied.example") == STORE_OK &&
 	    store_setting_set(s, "other", "x") == STORE_OK, "sqlite: settings");
