@@ -21,6 +21,7 @@ struct request {
 	char method[12];
 	struct buf body;
 	int body_too_large;
+	size_t discarded;          /* bytes of a too-large body read and dropped */
 	int responded;
 	unsigned int status;
 	char remote_addr[64];

@@ -371,6 +371,12 @@ request_free(struct request *req)
 	free(req);
 }
 
+/* A body over max_body is still read, and dropped, up to this many bytes before the 413 is
+ * sent (nginx's lingering close): a server that answers and closes with the upload unread
+ * makes the kernel reset the connection, and most clients (Node's fetch among them) then
+ * report the reset, never the 413. The receive deadlines of http/guard.c bound the time. */
+#define DISCARD_MAX ((size_t)8 * 1024 * 1024)
+
 static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -397,8 +403,11 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)srv->app->cfg->max_body) {
 			req->body_too_large = 1;
-			return reply_error_status(req, 413, "invalid_request",
-			    "request body too large");
+			/* Beyond what is worth reading, answer at once (and the rest of the upload
+			 * meets a reset); below, read it all first: see DISCARD_MAX. */
+			if (strtoull(cl, NULL, 10) > DISCARD_MAX)
+				return reply_error_status(req, 413, "invalid_request",
+				    "request body too large");
 		}
 		return MHD_YES;
 	}
@@ -406,6 +415,12 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		if (!req->responded && !req->body_too_large &&
 		    buf_append(&req->body, upload_data, *upload_data_size) != BUF_OK)
 			req->body_too_large = 1;
+		if (req->body_too_large && !req->responded &&
+		    (req->discarded += *upload_data_size) > DISCARD_MAX) {
+			*upload_data_size = 0;
+			return reply_error_status(req, 413, "invalid_request",
+			    "request body too large");
+		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
