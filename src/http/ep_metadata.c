@@ -3,15 +3,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "http/endpoints.h"
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "oauth/assertion.h"
 #include "util/log.h"
+#include "util/netaddr.h"
 
 static int
 set_url(json_t *doc, const struct app *app, const char *member, const char *path)
@@ -184,16 +187,40 @@ ep_readyz(struct request *req)
 	return reply_json_text(req, MHD_HTTP_OK, ok, sizeof(ok) - 1, REPLY_NO_STORE);
 }
 
+/* "Authorization: Bearer <metrics_token>", compared in constant time. */
+static int
+metrics_token_ok(struct request *req)
+{
+	const char *h = request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *want = req->app->cfg->metrics_token;
+	size_t n = strlen(want);
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	return strlen(h) == n && CRYPTO_memcmp(h, want, n) == 0;
+}
+
 enum MHD_Result
 ep_metrics(struct request *req)
 {
-	struct store *st = app_store(req->app);
-	struct keyset *ks = app_keys(req->app);
+	struct store *st;
+	struct keyset *ks;
 	struct store_cache_stats cache;
 	int64_t now = (int64_t)time(NULL), bytes = 0, activated;
 	enum MHD_Result r;
 	struct buf b;
 
+	/* Optional, for deployments where the port is reachable by more than the scraper:
+	 * the addresses it may come from, and a bearer token it sends. */
+	if (req->app->cfg->metrics_allow != NULL &&
+	    !netaddr_in_list(req->app->cfg->metrics_allow, req->remote_addr))
+		return reply_error_status(req, 403, "access_denied",
+		    "metrics are not served to this address (metrics_allow)");
+	if (req->app->cfg->metrics_token != NULL && !metrics_token_ok(req))
+		return reply_bearer_challenge(req, "metrics want the bearer token metrics_token");
+	st = app_store(req->app);
+	ks = app_keys(req->app);
 	activated = ks != NULL ? keyset_signer_activated_at(ks) : 0;
 	keyset_unref(ks);
 	if (st != NULL && store_cache_healthy(req->app->cache) == STORE_OK)

@@ -90,7 +90,7 @@ reply_json(struct request *req, unsigned int status, const json_t *doc, unsigned
 /* The error body, with one more member when extra_name is set. */
 static enum MHD_Result
 error_reply(struct request *req, unsigned int status, const char *error, const char *description,
-    const char *extra_name, const char *extra_value)
+    const char *extra_name, const char *extra_value, const char *challenge)
 {
 	struct MHD_Response *resp;
 	json_t *doc;
@@ -109,7 +109,8 @@ error_reply(struct request *req, unsigned int status, const char *error, const c
 	resp = reply_response_new(text, strlen(text), "application/json", REPLY_NO_STORE | REPLY_CORS);
 	free(text);
 	if (resp != NULL && status == 401)
-		MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"mcp-authd\"");
+		MHD_add_response_header(resp, "WWW-Authenticate",
+		    challenge != NULL ? challenge : "Basic realm=\"mcp-authd\"");
 	return reply_queue(req, status, resp);
 }
 
@@ -117,7 +118,7 @@ enum MHD_Result
 reply_error_status(struct request *req, unsigned int status, const char *error,
     const char *description)
 {
-	return error_reply(req, status, error, description, NULL, NULL);
+	return error_reply(req, status, error, description, NULL, NULL, NULL);
 }
 
 enum MHD_Result
@@ -125,7 +126,14 @@ reply_oauth_error_with(struct request *req, enum oauth_error e, const char *desc
     const char *name, const char *value)
 {
 	return error_reply(req, (unsigned int)oauth_error_status(e), oauth_error_name(e),
-	    description, name, value);
+	    description, name, value, NULL);
+}
+
+enum MHD_Result
+reply_bearer_challenge(struct request *req, const char *description)
+{
+	return error_reply(req, 401, "invalid_token", description, NULL, NULL,
+	    "Bearer realm=\"mcp-authd\", error=\"invalid_token\"");
 }
 
 enum MHD_Result

@@ -37,6 +37,10 @@ enum MHD_Result reply_oauth_error(struct request *req, enum oauth_error e,
 enum MHD_Result reply_oauth_error_with(struct request *req, enum oauth_error e,
     const char *description, const char *name, const char *value);
 
+/* 401 invalid_token with a Bearer challenge (RFC 6750 §3): a bearer token is missing or
+ * wrong. */
+enum MHD_Result reply_bearer_challenge(struct request *req, const char *description);
+
 /* The same with an explicit status (for 404, 405, 413 ...). */
 enum MHD_Result reply_error_status(struct request *req, unsigned int status, const char *error,
     const char *description);

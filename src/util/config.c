@@ -56,6 +56,8 @@ static const struct cfg_key keys[] = {
 	{"templates_dir", T_STRING, S(templates_dir), NULL, NULL, 0, 0, 0},
 	{"allow_insecure_issuer", T_BOOL, S(allow_insecure_issuer), "false", NULL, 0, 1, 0},
 	{"trusted_proxies", T_NETWORKS, S(trusted_proxies), NULL, NULL, 0, 0, 0},
+	{"metrics_token", T_STRING, S(metrics_token), NULL, NULL, 0, 0, 1},
+	{"metrics_allow", T_NETWORKS, S(metrics_allow), NULL, NULL, 0, 0, 0},
 	{"synchronous", T_STRING, S(synchronous), "NORMAL", "NORMAL FULL", 0, 0, 0},
 	{"session_ttl", T_DURATION, S(session_ttl), "43200", NULL, 60, 31622400, 0},
 	{"idp_session_ttl", T_DURATION, S(idp_session_ttl), "43200", NULL, 300, 31622400, 0},

@@ -30,6 +30,8 @@ struct config {
 	char *templates_dir;
 	int64_t allow_insecure_issuer;
 	char *trusted_proxies;
+	char *metrics_token;        /* /metrics wants "Authorization: Bearer" this */
+	char *metrics_allow;        /* /metrics answers only these addresses and networks */
 	char *synchronous;
 	int64_t session_ttl;
 	int64_t idp_session_ttl;    /* how long an upstream sign-in lets refresh tokens live */

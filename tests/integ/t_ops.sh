@@ -175,6 +175,30 @@ reg -H 'X-Forwarded-For: also junk'
 is "$STATUS" 429 "a malformed header falls back to the peer (the proxy), never to the junk"
 stop_serve
 
+# ---- /metrics access: metrics_allow, metrics_token ----
+MTOKEN=m3tr1cs-$(head -c 16 /dev/urandom | base64 | tr -d '/+=')
+start_serve --metrics-allow "10.0.0.0/8 192.0.2.1"
+req GET "$BASE/metrics"
+is "$STATUS $(jqr .error)" "403 access_denied" "metrics_allow without this address: 403"
+req GET "$BASE/healthz"
+is "$STATUS" 200 "the other endpoints do not care"
+stop_serve
+start_serve --metrics-allow "10.0.0.0/8 127.0.0.1" --metrics-token "$MTOKEN"
+req GET "$BASE/metrics"
+is "$STATUS $(jqr .error)" "401 invalid_token" "metrics_token: no token, 401"
+like "$(header WWW-Authenticate)" '^Bearer ' "with a Bearer challenge"
+req GET "$BASE/metrics" -H "Authorization: Bearer ${MTOKEN}x"
+is "$STATUS" 401 "a wrong token: 401"
+req GET "$BASE/metrics" -H "Authorization: Basic $(printf 'a:%s' "$MTOKEN" | base64)"
+is "$STATUS" 401 "the token as a Basic password: 401"
+req GET "$BASE/metrics" -H "Authorization: Bearer $MTOKEN"
+is "$STATUS" 200 "an allowed address with the token: 200"
+like "$BODY" "mcp_authd_http_requests_total" "the metrics"
+stop_serve
+unlike "$(authd check-config --metrics-token "$MTOKEN" 2>&1)" "$MTOKEN" "check-config masks metrics_token"
+authd check-config --metrics-allow "10.0.0.0/33" >/dev/null 2>&1
+is $? 1 "a malformed metrics_allow is refused"
+
 # ---- SIGHUP reopens the audit file (log rotation) ----
 start_serve
 req POST "$BASE/token" -u "$M_ID:$M_SECRET" -d grant_type=client_credentials -d resource="$A"
