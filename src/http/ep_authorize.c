@@ -505,6 +505,18 @@ form_page(struct request *req, const struct authz *a, enum page page, unsigned i
 	json_object_set_new(ctx, "csrf", json_string(token));
 	json_object_set_new(ctx, "params", hidden_params(a));
 	json_object_set_new(ctx, "client_name", json_string(a->client.name));
+	/* Who vouches for the name: a client that registered itself chose its own (anyone
+	 * can call theirs "Claude Desktop"); a metadata document's client is vouched for by
+	 * the host that serves it. Clients the operator added show their name alone. */
+	if (a->client.origin != NULL && strcmp(a->client.origin, "dcr") == 0)
+		json_object_set_new(ctx, "client_unverified", json_true());
+	if (a->client.origin != NULL && strcmp(a->client.origin, "cimd") == 0) {
+		char *host = redirect_uri_host_new(a->client.client_id);
+
+		if (host != NULL)
+			json_object_set_new(ctx, "client_host", json_string(host));
+		free(host);
+	}
 	free(action);
 	return page_reply(req, status, page, ctx);
 }

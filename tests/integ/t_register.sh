@@ -146,7 +146,11 @@ pkce
 browse "$BASE/authorize?response_type=code&client_id=$PUB&redirect_uri=http://127.0.0.1:3000/callback&code_challenge=$CHALLENGE&code_challenge_method=S256&resource=$RES"
 is "$STATUS" 200 "a registered client gets the login page"
 like "$BODY" "Claude" "with its name"
+like "$BODY" 'class="unverified">\(a name it chose itself, not verified by' \
+	"marked as chosen by itself: anyone can register as \"Claude\""
 submit username=alice password=pw-alice
+like "$BODY" 'This application registered itself: its name is its own choice' \
+	"the consent page says so too"
 submit decision=allow
 req POST "$BASE/token" -d grant_type=authorization_code -d client_id="$PUB" -d code="$(qparam code "$LOCATION")" \
 	-d code_verifier="$VERIFIER" -d redirect_uri=http://127.0.0.1:3000/callback
@@ -211,7 +215,10 @@ cimd_authz "$CLIENT_URL"
 is "$STATUS" 200 "a client_id URL: the document is fetched and the login page shown"
 like "$BODY" 'name="password"' "the login page"
 like "$BODY" "Doc &lt;Client&gt;" "the document's client_name, escaped"
+like "$BODY" '<span class="vouch">from 127.0.0.1</span>' "with the host that vouches for it"
+unlike "$BODY" 'class="unverified"' "not marked as self-chosen: its host publishes it"
 submit username=alice password=pw-alice
+like "$BODY" 'Its description is published by <strong>127.0.0.1</strong>' "consent names the host too"
 like "$BODY" "only receives answers on this computer" "consent warns: loopback-only redirect URIs"
 like "$BODY" 'class="host">127.0.0.1<' "and shows the redirect host"
 submit decision=allow
