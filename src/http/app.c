@@ -251,6 +251,7 @@ app_init(struct app *app, const struct config *cfg, const char *issuer, const ch
 		return -1;
 	if (workpool_start((unsigned int)cfg->hash_workers, 1024, &app->hashpool) != 0 ||
 	    workpool_start(4, 256, &app->fetchpool) != 0 ||
+	    workpool_start(VAULT_WORKERS, 1024, &app->vaultpool) != 0 ||
 	    secret_cache_new(4096, &app->secrets) != 0) {
 		snprintf(err, errlen, "cannot start the worker threads");
 		return -1;
@@ -285,6 +286,7 @@ void
 app_quiesce(struct app *app)
 {
 	workpool_stop(app->fetchpool);
+	workpool_stop(app->vaultpool);
 	workpool_stop(app->hashpool);
 }
 
@@ -301,6 +303,7 @@ app_free(struct app *app)
 	keyset_unref(app->keys);
 	workpool_free(app->hashpool);
 	workpool_free(app->fetchpool);
+	workpool_free(app->vaultpool);
 	metrics_free(app->metrics);
 	secret_cache_free(app->secrets);
 	audit_sink_close(app->audit);

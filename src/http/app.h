@@ -35,6 +35,9 @@ struct app {
 	struct keyset *keys;
 	struct workpool *hashpool;  /* argon2 off the event threads */
 	struct workpool *fetchpool; /* metadata document fetches */
+	struct workpool *vaultpool; /* vault fetches that wait for a third party's refresh:
+				     * their own workers, so that waiting ones never hold up
+				     * sign-ins and connects on the fetch pool */
 	struct cimd_policy cimd_policy;
 	struct secret_cache *secrets; /* verified client secrets */
 	struct audit_sink *audit;
@@ -79,6 +82,11 @@ int app_keys_check(struct app *app);
  * concurrent reload cannot free it under us. */
 enum MHD_Result app_queue_cached(struct app *app, struct MHD_Connection *conn,
     struct MHD_Response **slot);
+
+/* Workers for vault fetches that wait (DESIGN.md §10.5): each waits at most the refresh
+ * lease (CONNECTION_LEASE), polling the database, so this bounds how many fetches can
+ * wait at once before the next ones queue. */
+#define VAULT_WORKERS 16
 
 enum page {
 	PAGE_LOGIN = 0,

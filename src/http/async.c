@@ -342,6 +342,13 @@ int
 request_call_start(struct request *req, const char *key, async_call_fn fn, void *arg,
     void (*free_arg)(void *arg))
 {
+	return request_call_start_on(req, req->app->fetchpool, key, fn, arg, free_arg);
+}
+
+int
+request_call_start_on(struct request *req, struct workpool *pool, const char *key,
+    async_call_fn fn, void *arg, void (*free_arg)(void *arg))
+{
 	struct async_job *j;
 
 	job_free(req->async); /* an unclaimed result of an earlier call */
@@ -354,7 +361,7 @@ request_call_start(struct request *req, const char *key, async_call_fn fn, void 
 	j->call = fn;
 	j->call_arg = arg;
 	j->call_free = free_arg;
-	return job_submit(req, req->app->fetchpool, j);
+	return job_submit(req, pool, j);
 }
 
 const char *

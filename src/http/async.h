@@ -52,6 +52,10 @@ typedef void (*async_call_fn)(void *arg);
 int request_call_result(struct request *req, const char *key, void **done);
 int request_call_start(struct request *req, const char *key, async_call_fn fn, void *arg,
     void (*free_arg)(void *arg));
+/* The same on another pool than the fetch pool. */
+struct workpool;
+int request_call_start_on(struct request *req, struct workpool *pool, const char *key,
+    async_call_fn fn, void *arg, void (*free_arg)(void *arg));
 /* The key of the finished call a resumed request holds, or NULL (a first pass). */
 const char *request_call_key(const struct request *req);
 

@@ -190,7 +190,8 @@ vault_job_start(struct request *req, struct token_response *t)
 	j->pending = t->pending;
 	t->pending = NULL;
 	snprintf(j->remote_addr, sizeof(j->remote_addr), "%s", req->remote_addr);
-	if (request_call_start(req, "vault", vault_job_run, j, vault_job_free) == ASYNC_PENDING)
+	if (request_call_start_on(req, req->app->vaultpool, "vault", vault_job_run, j,
+		vault_job_free) == ASYNC_PENDING)
 		return MHD_YES;
 	return reply_oauth_error(req, OAUTH_TEMPORARILY_UNAVAILABLE, "server busy, retry");
 }

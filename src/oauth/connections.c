@@ -372,21 +372,32 @@ answer(const struct grant_env *env, const struct asker *k, const struct store_us
 	return 0;
 }
 
+/* Is the row's access token good to hand out: not within the refresh margin of its end.
+ * The margin is at most half the token's life, so that a third party whose tokens live
+ * shorter than the margin still gets one refresh per token, not one per fetch. */
 static int
 fresh(const struct store_user_connection *uc, int64_t now)
 {
-	return uc->expires_at == 0 || uc->expires_at - now > CONNECTION_REFRESH_MARGIN;
+	int64_t life = uc->expires_at - uc->updated_at, margin = CONNECTION_REFRESH_MARGIN;
+
+	if (uc->expires_at == 0)
+		return 1;
+	if (life > 0 && life / 2 < margin)
+		margin = life / 2;
+	return uc->expires_at - now > margin;
 }
 
 static int
-pending_new(const struct asker *k, int64_t user_id, struct token_response *out)
+pending_new(const struct asker *k, const struct store_user_connection *uc,
+    struct token_response *out)
 {
 	struct vault_pending *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return -1;
 	out->pending = p;
-	p->user_id = user_id;
+	p->user_id = uc->user_id;
+	p->generation = uc->generation;
 	if ((p->connection = strdup(k->name)) == NULL || (p->sub = strdup(k->sub)) == NULL ||
 	    (p->client_id = strdup(k->client_id)) == NULL ||
 	    (p->resource = strdup(k->resource)) == NULL)
@@ -476,7 +487,7 @@ connection_fetch(const struct grant_env *env, const struct store_client *client,
 		refuse(env, out, OAUTH_INVALID_GRANT, &k, 1,
 		    "needs_reauthorization: the third party's token expired and it gave no refresh "
 		    "token; the user connects again at connect_uri");
-	else if (pending_new(&k, u.id, out) != 0)
+	else if (pending_new(&k, &uc, out) != 0)
 		rc = grant_refuse_db(out, STORE_ERROR);
 	else
 		rc = 0; /* out->pending: the caller finishes on a worker */
@@ -572,7 +583,10 @@ connection_fetch_pending(const struct grant_env *env, int allow_http,
 	struct timespec pause = {0, 50 * 1000 * 1000};
 	struct grant_env e = *env;
 	char *access = NULL, *refresh = NULL;
-	int64_t deadline = env->now + CONNECTION_LEASE;
+	/* A lease taken just before this request came may run its whole length, and the one
+	 * who takes it next then needs up to a third party's time limit to refresh. */
+	int64_t deadline = env->now + CONNECTION_LEASE + THIRDPARTY_TIMEOUT_MS / 1000 + 1;
+	int64_t first_generation = p->generation;
 	int rc = -1, src;
 
 	memset(&uc, 0, sizeof(uc));
@@ -590,8 +604,12 @@ connection_fetch_pending(const struct grant_env *env, int allow_http,
 			refuse(&e, out, OAUTH_INVALID_GRANT, &k, 1, NEEDS_REAUTHORIZATION);
 			break;
 		}
-		if (fresh(&uc, e.now)) {
-			/* Another request, here or on another node, refreshed it. */
+		/* Another request, here or on another node, refreshed it while this one waited:
+		 * its token is the answer as long as it has not ended, even when the third party
+		 * gives tokens shorter than the refresh margin (else every waiter would refresh
+		 * again in turn). */
+		if (fresh(&uc, e.now) || (uc.generation != first_generation &&
+		    (uc.expires_at == 0 || uc.expires_at > e.now))) {
 			if (connection_tokens_open(e.mk, &uc, &access, &refresh) != 0)
 				refuse(&e, out, OAUTH_SERVER_ERROR, &k, 0,
 				    "the connection's tokens do not open under the master key");

@@ -63,7 +63,9 @@ int connection_fetch(const struct grant_env *env, const struct store_client *cli
     struct token_response *out);
 
 /* On a worker: wait for another refresh of the row or take the lease and refresh upstream
- * (allow_http: http third parties too), then answer as connection_fetch would. */
+ * (allow_http: http third parties too), then answer as connection_fetch would. A wait
+ * lasts at most a lease and one refresh after it (26 s), then answers
+ * temporarily_unavailable. */
 int connection_fetch_pending(const struct grant_env *env, int allow_http,
     const struct vault_pending *p, struct token_response *out);
 

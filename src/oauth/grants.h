@@ -36,6 +36,7 @@ struct grant_env {
 struct vault_pending {
 	char *connection;
 	int64_t user_id;
+	int64_t generation;      /* the row's, found needing a refresh */
 	char *sub;
 	char *client_id;
 	char *resource;          /* the resource the client acts for */

@@ -46,6 +46,23 @@ token_ok(const char *v)
 	return 1;
 }
 
+/* The error codes of a token endpoint (RFC 6749 §5.2, RFC 8707 §2, RFC 7009 §2.2.1) and
+ * the two of the authorization endpoint that some use there too. */
+static int
+error_known(const char *s)
+{
+	static const char *const known[] = {"invalid_request", "invalid_client", "invalid_grant",
+	    "unauthorized_client", "unsupported_grant_type", "invalid_scope", "invalid_target",
+	    "unsupported_token_type", "server_error", "temporarily_unavailable"};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (strcmp(s, known[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 enum thirdparty_outcome
 thirdparty_parse(long status, const char *body, size_t len, struct thirdparty_tokens *out,
     char *err, size_t errlen)
@@ -62,8 +79,12 @@ thirdparty_parse(long status, const char *body, size_t len, struct thirdparty_to
 		 * mend, and connecting again would not help. */
 		if ((status == 400 || status == 401) && s != NULL && strcmp(s, "invalid_grant") == 0)
 			rc = THIRDPARTY_REFUSED;
-		snprintf(err, errlen, "the third party answered %ld%s%.60s", status, s ? ": " : "",
-		    s && scope_valid(s) ? s : "");
+		/* The message goes to the log and the audit: it names the error only when it
+		 * is a code the RFCs define, never text of the third party's choosing (which
+		 * may repeat the refresh token we sent). */
+		snprintf(err, errlen, "the third party answered %ld%s%s", status,
+		    s == NULL ? "" : error_known(s) ? ": " : " with an error of its own",
+		    s != NULL && error_known(s) ? s : "");
 		goto out;
 	}
 	if (!json_is_object(doc)) {
@@ -98,7 +119,9 @@ thirdparty_parse(long status, const char *body, size_t len, struct thirdparty_to
 			snprintf(err, errlen, "the third party's expires_in is malformed");
 			goto out;
 		}
-		out->expires_in = (int64_t)n;
+		/* 0 says the token is already over; kept as 0 it would read "not said", a
+		 * token handed out for ever and never refreshed. */
+		out->expires_in = n == 0 ? 1 : (int64_t)n;
 	}
 	if ((v = json_object_get(doc, "scope")) != NULL && !json_is_null(v)) {
 		s = json_string_value(v);

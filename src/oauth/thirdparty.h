@@ -27,7 +27,7 @@ struct thirdparty_tokens {
 	char *access_token;
 	char *refresh_token;     /* NULL: none given */
 	char *scope;             /* NULL: not said */
-	int64_t expires_in;      /* 0: not said */
+	int64_t expires_in;      /* 0: not said (a said 0 reads as 1: over at once) */
 	int bearer;              /* token_type said Bearer (any case) */
 };
 
