@@ -16,7 +16,7 @@ enum MHD_Result ep_metrics(struct request *req);
 /* ep_authorize.c: the authorization endpoint (login, consent, code). */
 enum MHD_Result ep_authorize(struct request *req);
 
-/* The browser's sign-in session cookie (ep_authorize.c, ep_idp.c). */
+/* The browser's sign-in session cookie (http/session.c, ep_idp.c). */
 #define SESSION_COOKIE "mcp_authd_session"
 
 /* ep_idp.c: sign-in through an upstream provider. idp_start sends the browser to provider

@@ -1,6 +1,6 @@
 /* Sign-in through an upstream OpenID Connect provider (DESIGN.md §10.3): the redirect
  * there (idp_start, from /authorize) and the way back ({issuer}/idp/NAME/callback). The
- * protocol lives in oauth/upstream.c; this file keeps the browser's side: the state, its
+ * protocol lives in oauth/upstream*.c (upstream.h); this file keeps the browser's side: the state, its
  * binding to the browser that started it, the pages and the audit records.
  *
  * A sign-in in progress is a row of upstream_logins under the hash of its state, taken

@@ -250,7 +250,7 @@ struct store_cache;
 	    (st, jti, expires_at, now))
 
 /* Reads the registry cache answers when one is attached; their public wrappers live in
- * store/cache.c and fall back to the backend. */
+ * store/cache_reads.c and fall back to the backend. */
 #define STORE_CACHED_OPS(X)                                                                      \
 	X(resource_get_by_key,                                                                   \
 	    (struct store * st, const char *uri_key, struct store_resource *out),                 \
@@ -335,6 +335,10 @@ int pgsql_open(const char *url, const struct store_options *opt, struct store **
  * text (a NUL-terminated buffer of size cap) by "****": libpq's error messages may quote
  * the URI. */
 void store_scrub_password(const char *location, char *text, size_t cap);
+
+/* The number a migration file's name starts with ("007_vault.sql": 7), -1 when it has
+ * none: both backends apply their embedded files in this order. */
+int store_migration_number(const char *name);
 
 /* Record why an open failed (store_open_error). */
 void store_set_open_error(const char *why);

@@ -288,3 +288,15 @@ STORE_PLAIN_OPS(STORE_PLAIN_WRAPPER)
 	}
 STORE_REGISTRY_WRITE_OPS(STORE_WRITE_WRAPPER)
 #undef STORE_WRITE_WRAPPER
+
+int
+store_migration_number(const char *name)
+{
+	int n = 0, digits = 0;
+
+	while (*name >= '0' && *name <= '9') {
+		n = n * 10 + (*name++ - '0');
+		digits++;
+	}
+	return (digits > 0 && *name == '_') ? n : -1;
+}

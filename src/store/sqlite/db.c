@@ -336,19 +336,6 @@ sqlite_ping(struct store *st)
 	return rc == SQLITE_ROW ? STORE_OK : db_map(rc);
 }
 
-/* "001_init.sql" -> 1; -1 when the name does not start with digits and '_'. */
-static int
-migration_number(const char *name)
-{
-	int n = 0, digits = 0;
-
-	while (*name >= '0' && *name <= '9') {
-		n = n * 10 + (*name++ - '0');
-		digits++;
-	}
-	return (digits > 0 && *name == '_') ? n : -1;
-}
-
 int
 sqlite_schema_version(struct store *base, int *version)
 {
@@ -385,7 +372,7 @@ sqlite_migrate(struct store *base, int *applied)
 	    STORE_OK)
 		return STORE_ERROR;
 	for (f = embedded_sql_sqlite; f->name != NULL; f++) {
-		int num = migration_number(f->name);
+		int num = store_migration_number(f->name);
 		sqlite3_stmt *s = NULL;
 
 		if (num < 0)
