@@ -95,23 +95,33 @@ store_location_masked_new(const char *location)
 	return out;
 }
 
-/* Replace each appearance of secret[0..n) in text by "****", within cap bytes. */
+/* Replace each appearance of secret[0..n) in text (NUL-terminated within cap bytes) by
+ * "****". A mask longer than the secret grows the text: what no longer fits is cut off,
+ * from the mask on when even the mask does not fit, so that no part of a secret is left
+ * and nothing is read or written past cap. */
 static void
 scrub_one(char *text, size_t cap, const char *secret, size_t n)
 {
-	char *from = text, *hit;
+	size_t len = strnlen(text, cap - 1), pos = 0, at, rest;
+	char *hit;
 
+	text[len] = '\0';
 	if (n == 0)
 		return;
-	while ((hit = memmem(from, strlen(from), secret, n)) != NULL) {
-		size_t tail = strlen(hit + n) + 1;
-
-		if ((size_t)(hit - text) + 4 + tail > cap)
-			tail = cap - (size_t)(hit - text) - 4; /* cut the end rather than overflow */
-		memmove(hit + 4, hit + n, tail);
+	while (pos < len && (hit = memmem(text + pos, len - pos, secret, n)) != NULL) {
+		at = (size_t)(hit - text);
+		if (at + 4 > cap - 1) {
+			text[at] = '\0';
+			return;
+		}
+		rest = len - at - n;
+		if (at + 4 + rest > cap - 1)
+			rest = 0; /* the tail could hold the start of another appearance */
+		memmove(hit + 4, hit + n, rest);
 		memcpy(hit, "****", 4);
-		text[cap - 1] = '\0';
-		from = hit + 4;
+		len = at + 4 + rest;
+		text[len] = '\0';
+		pos = at + 4;
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/backend.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -165,6 +166,26 @@ main(void)
 	    "'#' inside a password= value");
 	hides("postgresql://db.example/authd?password=****hunter2", "hunter2",
 	    "a password= value that starts with ****");
+
+	/* ---- scrubbing libpq's messages in a fixed buffer: a password shorter than its
+	 * mask grows the text; near the end of a full buffer nothing may go past it ---- */
+	{
+		char text[32];
+		const char *loc = "postgresql://u:ab@db.example/authd";
+
+		memset(text, 'x', sizeof(text));
+		memcpy(text + 29, "ab", 3); /* 31 characters, the password last */
+		store_scrub_password(loc, text, sizeof(text));
+		ok(strlen(text) < sizeof(text) && strstr(text, "ab") == NULL,
+		    "scrub: a short password at the end of a full buffer is cut, not overflowed");
+		snprintf(text, sizeof(text), "FATAL: password ab for u");
+		store_scrub_password(loc, text, sizeof(text));
+		is_str(text, "FATAL: password **** for u", "scrub: a short password in the middle");
+		snprintf(text, sizeof(text), "ab ab ab ab ab ab ab ab ab ab");
+		store_scrub_password(loc, text, sizeof(text));
+		ok(strlen(text) < sizeof(text) && strstr(text, "ab") == NULL,
+		    "scrub: many, the text growing past the buffer: every one gone");
+	}
 
 	free(mem);
 	return tap_done();
