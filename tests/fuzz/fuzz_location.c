@@ -8,6 +8,8 @@
 
 #include "fuzz.h"
 
+#include <stdio.h>
+
 /* ":PASSWORD@" of postgresql://USER:PASSWORD@... when USER and PASSWORD are non-empty
  * and hold none of ":@/?&*" (a new string), else NULL. */
 static char *
