@@ -243,11 +243,24 @@ ok $? "scheduled rotation every 2 s on three nodes for ${elapsed} s: $created ro
 is "$logged" "$created" "each rotation was made by exactly one node ($logged logged)"
 # While they rotate every 2 s a node may lag by up to key_check_interval: one rotation
 # behind, and one more may happen between reading the nodes' keys and the key list.
-node_kids=$(for i in 1 2 3; do kid_at "$i"; done)
-newest3=$(authd --json keys list | jq -r '[.[] | select(.state != "next")] | sort_by(.activated_at) | .[-3:][].kid')
-lagging=0
-for k in $node_kids; do grep -qx "$k" <<<"$newest3" || lagging=$((lagging + 1)); done
-is "$lagging" 0 "while rotating, no node signs with a key more than a rotation old"
+# On a loaded machine (CI runs other suites beside this one) a node's check can come a
+# moment late: a node found behind is looked at again after one more check interval, and
+# only one still behind then counts (a node that does not follow rotations stays behind).
+lagging_nodes() {
+	local i k newest3
+	newest3=$(authd --json keys list | jq -r '[.[] | select(.state != "next")] | sort_by(.activated_at) | .[-3:][].kid')
+	for i in "$@"; do
+		k=$(kid_at "$i")
+		grep -qx "$k" <<<"$newest3" || echo "$i"
+	done
+}
+behind=$(lagging_nodes 1 2 3)
+if [ -n "$behind" ]; then
+	echo "# behind at first look: node(s) $(echo $behind)"
+	sleep 1.5
+	behind=$(lagging_nodes $behind)
+fi
+is "$(echo $behind)" "" "while rotating, no node signs with a key more than a rotation old"
 stop_nodes
 unset MCP_AUTHD_ROTATE_EVERY
 for i in 1 2 3; do start_node "$i"; done
