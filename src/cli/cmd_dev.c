@@ -43,7 +43,6 @@ struct dev_seed {
 	int nclients;
 	json_t *resources;
 	char *db_path;
-	struct app *app;
 };
 
 static void
@@ -210,9 +209,11 @@ hash_seeds(void *arg)
 		hash = NULL;
 		if (password_hash_new(s->clients[i].secret, strlen(s->clients[i].secret), &hash) != 0)
 			continue;
-		if (store_client_set_secret(st, s->clients[i].client_id, hash, cli_now()) == STORE_OK)
-			secret_cache_put(s->app->secrets, s->clients[i].client_id, hash,
-			    s->clients[i].secret);
+		/* Not put in the verified-secret cache: it is keyed by client, and the real hash
+		 * there would replace the placeholder's entry while the registry cache still
+		 * hands out the placeholder (until its next poll), failing the client's requests
+		 * in between. The first request after the poll verifies once, and caches. */
+		store_client_set_secret(st, s->clients[i].client_id, hash, cli_now());
 		free(hash);
 	}
 	store_close(st);
@@ -335,7 +336,6 @@ cmd_dev(struct cli *c, int argc, char **argv)
 	fd = -1;
 	cli_print_json(ready_line(&app, &s, port));
 	fflush(stdout);
-	s.app = &app;
 	hashing = pthread_create(&hasher, NULL, hash_seeds, &s) == 0;
 	log_info("mcp-authd dev listening on %s", issuer);
 	serve_notify("READY=1");

@@ -203,8 +203,11 @@ recipe_left_running() {
 	done
 	return 0
 }
-MCP_AUTHD="$MCP_AUTHD" bash "$TOP_SRCDIR/tests/dev/recipe_shell.sh" >/dev/null 2>&1
-ok $? "recipe: shell"
+# Traced, so that a failure says which step of the recipe failed.
+MCP_AUTHD="$MCP_AUTHD" bash -x "$TOP_SRCDIR/tests/dev/recipe_shell.sh" >"$T/shell.out" 2>&1
+rc=$?
+ok $rc "recipe: shell"
+[ "$rc" = 0 ] || tail -15 "$T/shell.out" | sed 's/^/#   /'
 recipe_left_running
 is $? 1 "the shell recipe stops its issuer when it exits"
 if [ "$HAVE_JS" = 1 ]; then
