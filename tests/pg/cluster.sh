@@ -69,11 +69,11 @@ pg_psql() {
 	psql -X -q -At -h 127.0.0.1 -p "$1" -U postgres -d "${PG_DB:-postgres}" -c "$2"
 }
 
-# pg_start_throwaway: a started cluster in a new temp dir with one database "authd";
+# pg_start_throwaway [postgresql.conf lines...]: a started cluster in a new temp dir with one database "authd";
 # sets PG_DIR, PG_PORT, PG_PID, PG_URL. Stop with pg_stop_throwaway.
 pg_start_throwaway() {
 	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mcp-authd-pg.XXXXXX") || return 1
-	pg_cluster_init "$PG_DIR" || return 1
+	pg_cluster_init "$PG_DIR" "$@" || return 1
 	pg_cluster_up "$PG_DIR" || return 1
 	pg_psql "$PG_PORT" "CREATE DATABASE authd" >/dev/null || return 1
 	PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/authd"
