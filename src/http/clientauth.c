@@ -60,11 +60,39 @@ out:
 	return rc;
 }
 
+/* A failure that says nothing about the credentials (the database or the pools busy, out
+ * of memory): answered, not audited. */
 static enum client_auth
 fail(struct request *req, enum MHD_Result *result, enum oauth_error e, const char *why)
 {
 	*result = reply_oauth_error(req, e, why);
 	return CLIENT_AUTH_REPLIED;
+}
+
+/* A refused authentication: audited as client.auth_refused (reason a fixed word, which
+ * endpoint, the error said), then answered. Never a secret nor the assertion, and
+ * client_id only for a client of ours: the id a caller names for no client is the caller's
+ * words, perhaps a secret pasted into the wrong field (login.failed leaves out a username
+ * that is no account's for the same reason). */
+static enum client_auth
+refuse(struct request *req, enum MHD_Result *result, enum oauth_error e, const char *client_id,
+    const char *reason, const char *why)
+{
+	struct store *st = app_store(req->app);
+	struct store_audit a;
+	json_t *d = json_pack("{s:s, s:s}", "error", why, "endpoint", req->path);
+
+	memset(&a, 0, sizeof(a));
+	a.ts = (int64_t)time(NULL);
+	a.event = "client.auth_refused";
+	a.outcome = "refused";
+	a.reason = reason;
+	a.client_id = client_id;
+	a.remote_addr = req->remote_addr;
+	if (st != NULL)
+		audit_submit_detail(req->app->audit, st, &a, d);
+	json_decref(d);
+	return fail(req, result, e, why);
 }
 
 /* The client named id (logged with the request), or a refusal queued in *result. */
@@ -80,36 +108,24 @@ load_client(struct request *req, const char *id, struct store_client *out,
 		fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "database unavailable");
 		return -1;
 	}
-	if ((rc = store_client_get_lite(st, id, out)) != STORE_OK) {
-		fail(req, result, rc == STORE_NOTFOUND ? OAUTH_INVALID_CLIENT
-						       : OAUTH_TEMPORARILY_UNAVAILABLE,
-		    rc == STORE_NOTFOUND ? "unknown client" : "database busy");
+	if ((rc = store_client_get_lite(st, id, out)) == STORE_NOTFOUND) {
+		refuse(req, result, OAUTH_INVALID_CLIENT, NULL, "unknown_client", "unknown client");
+		return -1;
+	}
+	if (rc != STORE_OK) {
+		fail(req, result, OAUTH_TEMPORARILY_UNAVAILABLE, "database busy");
 		return -1;
 	}
 	return 0;
 }
 
-/* A refused client assertion: audited (which client, which check), then 401. */
+/* A refused client assertion: the check that failed is the reason. */
 static enum client_auth
 assertion_refused(struct request *req, enum MHD_Result *result, const char *client_id,
     enum assertion_refusal why, const char *detail)
 {
-	struct store_audit a;
-	json_t *d = json_pack("{s:s}", "error", detail);
-	char *text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
-
-	memset(&a, 0, sizeof(a));
-	a.ts = (int64_t)time(NULL);
-	a.event = "client.auth_refused";
-	a.outcome = "refused";
-	a.reason = assertion_refusal_name(why);
-	a.client_id = client_id;
-	a.remote_addr = req->remote_addr;
-	a.detail = text;
-	audit_submit(req->app->audit, app_store(req->app), &a);
-	free(text);
-	json_decref(d);
-	return fail(req, result, OAUTH_INVALID_CLIENT, detail);
+	return refuse(req, result, OAUTH_INVALID_CLIENT, client_id, assertion_refusal_name(why),
+	    detail);
 }
 
 /* Where a client's keys may be fetched from: https (http with allow_insecure_issuer),
@@ -145,23 +161,25 @@ key_authenticate(struct request *req, const char *body_id, const char *type,
 	int rc;
 
 	if (type == NULL || assertion == NULL)
-		return fail(req, result, OAUTH_INVALID_REQUEST,
+		return refuse(req, result, OAUTH_INVALID_REQUEST, NULL, "request",
 		    "client_assertion and client_assertion_type go together");
 	if (strcmp(type, ASSERTION_TYPE_JWT_BEARER) != 0)
-		return fail(req, result, OAUTH_INVALID_CLIENT, "unsupported client_assertion_type");
+		return refuse(req, result, OAUTH_INVALID_CLIENT, NULL, "assertion_type",
+		    "unsupported client_assertion_type");
 	/* The client is named by client_id, or else by the assertion's (unverified) issuer:
 	 * only a key of that client's can make the assertion pass. */
 	id = body_id != NULL ? strdup(body_id) : assertion_peek_issuer(assertion);
 	if (id == NULL || id[0] == '\0') {
 		free(id);
-		return fail(req, result, OAUTH_INVALID_CLIENT, "the client assertion names no client");
+		return refuse(req, result, OAUTH_INVALID_CLIENT, NULL, "no_client",
+		    "the client assertion names no client");
 	}
 	if (load_client(req, id, out, result) != 0) {
 		r = CLIENT_AUTH_REPLIED;
 		goto out;
 	}
 	if (out->auth_method == NULL || strcmp(out->auth_method, "private_key_jwt") != 0) {
-		r = fail(req, result, OAUTH_INVALID_CLIENT,
+		r = refuse(req, result, OAUTH_INVALID_CLIENT, out->client_id, "method",
 		    "this client does not authenticate with private_key_jwt");
 		goto out;
 	}
@@ -241,28 +259,32 @@ client_authenticate(struct request *req, const struct form *f, unsigned int flag
 	assertion_type = form_get(f, "client_assertion_type", &dup3);
 	assertion = form_get(f, "client_assertion", &dup4);
 	if (dup1 || dup2 || dup3 || dup4)
-		return fail(req, result, OAUTH_INVALID_REQUEST, "a client credential is repeated");
+		return refuse(req, result, OAUTH_INVALID_REQUEST, NULL, "request",
+		    "a client credential is repeated");
 	if (assertion_type != NULL || assertion != NULL) {
 		if (auth != NULL || body_secret != NULL)
-			return fail(req, result, OAUTH_INVALID_REQUEST,
+			return refuse(req, result, OAUTH_INVALID_REQUEST, NULL, "request",
 			    "use one client authentication method, not two");
 		return key_authenticate(req, body_id, assertion_type, assertion, out, result);
 	}
 	if (auth != NULL && parse_basic(auth, &basic_id, &basic_secret) != 0)
-		return fail(req, result, OAUTH_INVALID_CLIENT, "malformed Basic credentials");
+		return refuse(req, result, OAUTH_INVALID_CLIENT, NULL, "basic",
+		    "malformed Basic credentials");
 	if (basic_id != NULL && body_secret != NULL) {
-		r = fail(req, result, OAUTH_INVALID_REQUEST,
+		r = refuse(req, result, OAUTH_INVALID_REQUEST, NULL, "request",
 		    "use one client authentication method, not two");
 		goto out;
 	}
 	if (basic_id != NULL && body_id != NULL && strcmp(basic_id, body_id) != 0) {
-		r = fail(req, result, OAUTH_INVALID_REQUEST, "client_id differs from the credentials");
+		r = refuse(req, result, OAUTH_INVALID_REQUEST, NULL, "request",
+		    "client_id differs from the credentials");
 		goto out;
 	}
 	id = basic_id ? basic_id : body_id;
 	secret = basic_id ? basic_secret : body_secret;
 	if (id == NULL || id[0] == '\0') {
-		r = fail(req, result, OAUTH_INVALID_CLIENT, "client authentication required");
+		r = refuse(req, result, OAUTH_INVALID_CLIENT, NULL, "no_client",
+		    "client authentication required");
 		goto out;
 	}
 	if (load_client(req, id, out, result) != 0) {
@@ -270,25 +292,29 @@ client_authenticate(struct request *req, const struct form *f, unsigned int flag
 		goto out;
 	}
 	if (!out->confidential) {
-		if (secret != NULL || (flags & CLIENT_AUTH_CONFIDENTIAL))
-			r = fail(req, result, OAUTH_INVALID_CLIENT,
-			    secret ? "a public client has no secret"
-				   : "this request needs a confidential client");
+		if (secret != NULL)
+			r = refuse(req, result, OAUTH_INVALID_CLIENT, out->client_id, "method",
+			    "a public client has no secret");
+		else if (flags & CLIENT_AUTH_CONFIDENTIAL)
+			r = refuse(req, result, OAUTH_INVALID_CLIENT, out->client_id, "public",
+			    "this request needs a confidential client");
 		else
 			r = CLIENT_AUTH_OK;
 		goto out;
 	}
 	if (out->auth_method != NULL && strcmp(out->auth_method, "private_key_jwt") == 0) {
-		r = fail(req, result, OAUTH_INVALID_CLIENT,
+		r = refuse(req, result, OAUTH_INVALID_CLIENT, out->client_id, "method",
 		    "this client authenticates with private_key_jwt (client_assertion)");
 		goto out;
 	}
 	if (secret == NULL || out->secret_hash == NULL) {
-		r = fail(req, result, OAUTH_INVALID_CLIENT, "client secret required");
+		r = refuse(req, result, OAUTH_INVALID_CLIENT, out->client_id,
+		    secret == NULL ? "no_secret" : "secret", "client secret required");
 		goto out;
 	}
 	if (strlen(secret) > PASSWORD_MAX_LEN) {
-		r = fail(req, result, OAUTH_INVALID_CLIENT, "invalid client credentials");
+		r = refuse(req, result, OAUTH_INVALID_CLIENT, out->client_id, "secret",
+		    "invalid client credentials");
 		goto out;
 	}
 	if (secret_cache_check(req->app->secrets, out->client_id, out->secret_hash, secret)) {
@@ -306,7 +332,8 @@ client_authenticate(struct request *req, const struct form *f, unsigned int flag
 		break;
 	}
 	if (!match) {
-		r = fail(req, result, OAUTH_INVALID_CLIENT, "invalid client credentials");
+		r = refuse(req, result, OAUTH_INVALID_CLIENT, out->client_id, "secret",
+		    "invalid client credentials");
 		goto out;
 	}
 	secret_cache_put(req->app->secrets, out->client_id, out->secret_hash, secret);

@@ -58,11 +58,9 @@ audit_connection(struct app *app, struct store *st, const char *event, const cha
 {
 	struct store_audit a;
 	json_t *d = json_pack("{s:s}", "connection", name);
-	char *text;
 
 	if (d != NULL && fingerprint != NULL)
 		json_object_set_new(d, "fingerprint", json_string(fingerprint));
-	text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
 	memset(&a, 0, sizeof(a));
 	a.ts = (int64_t)time(NULL);
 	a.event = event;
@@ -70,9 +68,7 @@ audit_connection(struct app *app, struct store *st, const char *event, const cha
 	a.reason = reason;
 	a.subject = user;
 	a.remote_addr = remote_addr;
-	a.detail = text;
-	audit_submit(app->audit, st, &a);
-	free(text);
+	audit_submit_detail(app->audit, st, &a, d);
 	json_decref(d);
 }
 

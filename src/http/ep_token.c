@@ -13,6 +13,7 @@
 #include "http/metrics.h"
 #include "http/reply.h"
 #include "oauth/assertion.h"
+#include "oauth/audit.h"
 #include "oauth/connections.h"
 #include "oauth/grants.h"
 #include "oauth/scope.h"
@@ -85,6 +86,33 @@ grant_label(const char *grant)
 			return known[i];
 	}
 	return grant == NULL ? "none" : "unsupported";
+}
+
+/* A request refused before its grant ran (a repeated parameter, a grant the client may
+ * not use): audited as token.refused like the grants' own refusals, so that no refusal of
+ * a grant this server offers goes unrecorded. client_id only once authenticated: before,
+ * it is the caller's words. A grant_type we do not offer is noise, not a refused grant. */
+static enum MHD_Result
+refuse_grant(struct request *req, const char *label, const char *client_id, enum oauth_error e,
+    const char *why)
+{
+	struct store *st = app_store(req->app);
+	struct store_audit a;
+	json_t *d;
+
+	if (st == NULL || strcmp(label, "none") == 0 || strcmp(label, "unsupported") == 0)
+		return reply_oauth_error(req, e, why);
+	d = json_pack("{s:s}", "grant_type", label);
+	memset(&a, 0, sizeof(a));
+	a.ts = (int64_t)time(NULL);
+	a.event = "token.refused";
+	a.outcome = "refused";
+	a.reason = why;
+	a.client_id = client_id;
+	a.remote_addr = req->remote_addr;
+	audit_submit_detail(req->app->audit, st, &a, d);
+	json_decref(d);
+	return reply_oauth_error(req, e, why);
 }
 
 /* The JWKS this server publishes (a new reference), or NULL. */
@@ -218,7 +246,7 @@ ep_token(struct request *req)
 	struct keyset *ks = NULL;
 	struct store_idp issuer;
 	json_t *issuer_jwks = NULL;
-	const char *grant, *params[2];
+	const char *grant, *label, *params[2];
 	enum MHD_Result result;
 	int dup = 0, rc, i, trusted = 0;
 	static const char *const single[] = {"grant_type", "code", "code_verifier", "redirect_uri",
@@ -246,19 +274,26 @@ ep_token(struct request *req)
 		vault_job_free(j);
 		return result;
 	}
+	/* A form that does not parse names no grant: a parameter over max_param_length (an
+	 * assertion over 8 KiB) is refused here, before anything in it is looked at, and
+	 * leaves no audit record (docs/operations.md, ID-JAG). */
 	if ((rc = request_form_body(req, &f)) != FORM_OK)
 		return reply_oauth_error(req, OAUTH_INVALID_REQUEST, form_strerror(rc));
+	/* The grant the request is for, for the record of a refusal (grant_type itself may be
+	 * the repeated parameter: its first value). */
+	label = grant_label(form_get_nth(&f, "grant_type", 0));
 	/* One token has one audience (DESIGN.md §1): a token request names one resource. */
 	if (form_count(&f, "resource") > 1) {
 		form_clear(&f);
-		return reply_oauth_error(req, OAUTH_INVALID_TARGET,
+		return refuse_grant(req, label, NULL, OAUTH_INVALID_TARGET,
 		    "a token has one audience: name one resource");
 	}
 	/* RFC 6749 §3.2: parameters must not repeat. */
 	for (i = 0; single[i] != NULL; i++) {
 		if (form_count(&f, single[i]) > 1) {
 			form_clear(&f);
-			return reply_oauth_error(req, OAUTH_INVALID_REQUEST, "a parameter is repeated");
+			return refuse_grant(req, label, NULL, OAUTH_INVALID_REQUEST,
+			    "a parameter is repeated");
 		}
 	}
 	grant = form_get(&f, "grant_type", &dup);
@@ -304,7 +339,7 @@ ep_token(struct request *req)
 		break;
 	}
 	if (!grant_allowed(&client, grant)) {
-		result = reply_oauth_error(req, OAUTH_UNAUTHORIZED_CLIENT,
+		result = refuse_grant(req, req->grant, client.client_id, OAUTH_UNAUTHORIZED_CLIENT,
 		    "this client may not use this grant type");
 		goto out;
 	}

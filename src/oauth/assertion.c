@@ -79,6 +79,21 @@ unparsable(const char *token, const char *what, char *err, size_t errlen)
 	return refuse(ASSERTION_MALFORMED, err, errlen, what, "is not a compact JWS");
 }
 
+/* Short printable ASCII, neither '"' nor '\\'. */
+static int
+echoable(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 20 || s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return 0;
+	}
+	return 1;
+}
+
 /* Parse a compact JWS and check its alg against the allow-list: an algorithm verified
  * with an asymmetric key; "none" and HMAC (keyed with what an attacker reads from the
  * public JWKS) never. On ASSERTION_OK *jws is the caller's (jws_clear). */
@@ -93,8 +108,11 @@ parse_accepted(const char *token, const char *what, struct jws *jws, char *err, 
 	if (jws_parse(token, strlen(token), jws) != 0)
 		return unparsable(token, what, err, errlen);
 	if (!jwks_alg_accepted(jws->alg)) {
-		snprintf(err, errlen, "%s: alg %.20s is not accepted (ES256, EdDSA, RS256, PS256)",
-		    what, jws->alg);
+		/* The caller's alg is named back only when it is short printable ASCII without
+		 * quotes (RFC 6749's error_description characters): cut or odd bytes would be
+		 * an invalid string in the answer and the audit record. */
+		snprintf(err, errlen, "%s: alg %s is not accepted (ES256, EdDSA, RS256, PS256)",
+		    what, echoable(jws->alg) ? jws->alg : "(not shown)");
 		jws_clear(jws);
 		return ASSERTION_ALG;
 	}
@@ -314,6 +332,11 @@ assertion_claims_check(const json_t *header, const json_t *claims,
 	if (has_iat && exp - iat > ASSERTION_MAX_LIFETIME + ASSERTION_SKEW)
 		return refuse(ASSERTION_LIFETIME, err, errlen, e->what,
 		    "lives longer than 5 minutes (exp - iat)");
+	/* exp after iat: a JWT that ends when or before it begins comes from no working
+	 * issuer, whatever the clocks say (the skew widens windows, it does not turn them). */
+	if (has_iat && exp <= iat)
+		return refuse(ASSERTION_LIFETIME, err, errlen, e->what,
+		    "expires before it was issued (exp - iat)");
 	if (json_object_get(claims, "nbf") != NULL &&
 	    (assertion_numeric_date(claims, "nbf", &nbf) != 0 || nbf > e->now + ASSERTION_SKEW))
 		return refuse(ASSERTION_IAT, err, errlen, e->what, "is not valid yet (nbf)");

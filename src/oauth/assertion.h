@@ -31,7 +31,8 @@ enum assertion_refusal {
 	ASSERTION_AUDIENCE,
 	ASSERTION_CLIENT,        /* the client_id claim is not the authenticated client */
 	ASSERTION_EXPIRED,
-	ASSERTION_LIFETIME,      /* exp too far ahead, or iat too long before exp */
+	ASSERTION_LIFETIME,      /* exp too far ahead, iat too long before exp, or exp not
+				  * after iat */
 	ASSERTION_IAT,           /* issued (or valid from) in the future; missing when required */
 	ASSERTION_JTI,
 	ASSERTION_RESOURCE,      /* an ID-JAG's resource is not a resource identifier */
@@ -79,8 +80,10 @@ struct assertion_expect {
 };
 
 /* Check header and claims: typ, iss, sub, aud, client_id, exp in the future and at most
- * ASSERTION_MAX_LIFETIME ahead, iat (and nbf) not in the future and iat at most
- * ASSERTION_MAX_LIFETIME before exp, a jti; ASSERTION_SKEW either way. */
+ * ASSERTION_MAX_LIFETIME ahead, iat (and nbf) not in the future and iat before exp by at
+ * most ASSERTION_MAX_LIFETIME, a jti; ASSERTION_SKEW either way. The edges (30 s, 300 s):
+ * exp = now - 29 passes, now - 30 does not (refused once 30 s past exp); exp - now and
+ * exp - iat pass up to 330; iat and nbf pass up to now + 30. */
 enum assertion_refusal assertion_claims_check(const json_t *header, const json_t *claims,
     const struct assertion_expect *e, char *err, size_t errlen);
 

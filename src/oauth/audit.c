@@ -330,3 +330,17 @@ audit_submit(struct audit_sink *s, struct store *st, const struct store_audit *a
 	pthread_mutex_unlock(&s->qlock);
 	return 0;
 }
+
+int
+audit_submit_detail(struct audit_sink *s, struct store *st, const struct store_audit *a,
+    const json_t *detail)
+{
+	struct store_audit with = *a;
+	char *text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+	int rc;
+
+	with.detail = text;
+	rc = audit_submit(s, st, &with);
+	free(text);
+	return rc;
+}

@@ -32,6 +32,11 @@ int audit_sink_start_writer(struct audit_sink *sink, const char *db_path,
  * when its queue is full, the record is written at once through st. */
 int audit_submit(struct audit_sink *sink, struct store *st, const struct store_audit *a);
 
+/* audit_submit with a->detail taken from detail (an object, borrowed; NULL: none) as
+ * compact JSON: the shape of every record that says more than its columns. */
+int audit_submit_detail(struct audit_sink *sink, struct store *st, const struct store_audit *a,
+    const json_t *detail);
+
 /* Commit what is queued and stop the writer (before the database closes). */
 void audit_sink_stop_writer(struct audit_sink *sink);
 

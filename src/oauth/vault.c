@@ -140,13 +140,11 @@ vault_audit(const struct grant_env *env, const char *outcome, const char *reason
 {
 	struct store_audit a;
 	json_t *d = json_pack("{s:s}", "credential", name);
-	char *text;
 
 	if (d != NULL && fingerprint != NULL) {
 		json_object_set_new(d, "version", json_integer((json_int_t)version));
 		json_object_set_new(d, "fingerprint", json_string(fingerprint));
 	}
-	text = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
 	memset(&a, 0, sizeof(a));
 	a.ts = env->now;
 	a.event = strcmp(outcome, "ok") == 0 ? "credential.fetched" : "credential.refused";
@@ -156,9 +154,7 @@ vault_audit(const struct grant_env *env, const char *outcome, const char *reason
 	a.subject = sub;
 	a.resource = resource;
 	a.remote_addr = env->remote_addr;
-	a.detail = text;
-	audit_submit(env->audit, env->st, &a);
-	free(text);
+	audit_submit_detail(env->audit, env->st, &a, d);
 	json_decref(d);
 }
 

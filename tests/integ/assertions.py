@@ -14,8 +14,9 @@ MCP_AUTHD.
 
 Every request leaves from its own loopback address (127.0.x.y), so that the audit
 records it caused (remote_addr) can be told apart afterwards: each refusal must have its
-record with the right event and reason, and no request that was refused may have a
-token.issued record.
+record with the right event, outcome and reason (and, where said, client_id and
+endpoint), no request that was refused may have a token.issued record, and no record may
+hold a secret, an assertion or the client_id a caller named for no client.
 """
 import base64
 import hashlib
@@ -174,13 +175,15 @@ class Client:
         self.n += 1
         return f"127.0.{10 + self.n // 250}.{1 + self.n % 250}"
 
-    def post(self, base, path, form, basic=None):
+    def post(self, base, path, form, basic=None, authorization=None):
         u = urllib.parse.urlsplit(base)
         addr = self.next_addr()
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if basic is not None:
             raw = urllib.parse.quote(basic[0], safe="") + ":" + urllib.parse.quote(basic[1], safe="")
             headers["Authorization"] = "Basic " + base64.b64encode(raw.encode()).decode()
+        if authorization is not None:
+            headers["Authorization"] = authorization
         body = urllib.parse.urlencode(form)
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=20,
                                           source_address=(addr, 0))
@@ -208,8 +211,12 @@ class Catalogue:
         self.public = e["PUBLIC_CLIENT"]
         self.kc = {"es": e["KC_ES"], "ed": e["KC_ED"], "rsa": e["KC_RSA"], "two": e["KC_TWO"]}
         self.http = Client()
-        # remote_addr -> (description, audit expectation or None, may issue a token)
+        # remote_addr -> (description, audit expectation or None, may issue a token); an
+        # audit expectation is (event, reason regex) or (event, reason regex, {"client_id":
+        # id or None for none, "endpoint": path})
         self.expect = {}
+        # What no audit record may contain: wrong secrets, the ids of no client.
+        self.never_audited = []
         self.counts = {"idjag_refused": 0, "idjag_accepted": 0, "ca_refused": 0,
                        "ca_accepted": 0}
 
@@ -257,8 +264,9 @@ class Catalogue:
     def present_idjag(self, assertion, client=None, resource=None, scope=None, base=None,
                       extra_form=None):
         """POST /token with the jwt-bearer grant; client: (id, secret) for Basic, or a
-        client-assertion form (list) for private_key_jwt, or ("public", id)."""
-        client = client or self.agent
+        client-assertion form (list; [] for no client authentication) for private_key_jwt,
+        or ("public", id)."""
+        client = self.agent if client is None else client
         form = [("grant_type", JWT_BEARER)]
         if assertion is not None:
             form.append(("assertion", assertion))
@@ -298,9 +306,17 @@ class Catalogue:
         return self.refused("ID-JAG " + desc, r, 400, "invalid_grant",
                             ("token.refused", reason), "idjag")
 
-    def ca_refused(self, desc, r, reason, status=401, error="invalid_client"):
-        audit = ("client.auth_refused", "^" + reason + "$") if reason else None
+    def ca_refused(self, desc, r, reason, status=401, error="invalid_client", **want):
+        audit = ("client.auth_refused", "^" + reason + "$", want) if reason else None
         return self.refused("client assertion " + desc, r, status, error, audit, "ca")
+
+    def auth_refused(self, desc, r, reason, client_id, endpoint, status=401,
+                     error="invalid_client"):
+        """A refused client authentication (any method): client.auth_refused with reason,
+        client_id (None: none recorded) and the endpoint."""
+        return self.refused(desc, r, status, error,
+                            ("client.auth_refused", "^" + reason + "$",
+                             {"client_id": client_id, "endpoint": endpoint}), "ca")
 
     def accepted(self, desc, r, resource=None, sub=None, client_id=None, scope=None,
                  kind="idjag"):
@@ -434,6 +450,7 @@ class Catalogue:
         self.idjag_refused("a JWE (5 parts)",
                            self.present_idjag(encrypted(k, "acme-rsa", self.idjag_claims())),
                            "encrypted")
+        # Over max_param_length the body is refused unread: no grant to name, no record.
         r = self.present_idjag(self.idjag(padding="x" * 17000))
         self.refused("ID-JAG of 17 KiB (over the 8 KiB form limit)", r, 400, "invalid_request")
         self.idjag_refused("ES256 header over an EdDSA key (kid of the Ed25519 key)",
@@ -597,21 +614,35 @@ class Catalogue:
         tok = self.idjag()
         self.race("ID-JAG", lambda base: self.present_idjag(tok, base=base), "idjag")
         # Who presents it.
-        self.refused("ID-JAG presented by a public client",
-                     self.present_idjag(self.idjag(), client=("public", self.public)),
-                     401, "invalid_client")
-        self.refused("ID-JAG presented with a wrong client secret",
-                     self.present_idjag(self.idjag(), client=(self.agent[0], "wrong")),
-                     401, "invalid_client")
+        self.auth_refused("ID-JAG presented by a public client",
+                          self.present_idjag(self.idjag(), client=("public", self.public)),
+                          "public", self.public, "/token")
+        wrong = "wrong-secret-" + uuid.uuid4().hex
+        self.never_audited.append(wrong)
+        self.auth_refused("ID-JAG presented with a wrong client secret",
+                          self.present_idjag(self.idjag(), client=(self.agent[0], wrong)),
+                          "secret", self.agent[0], "/token")
+        self.auth_refused("ID-JAG presented with no client authentication",
+                          self.present_idjag(self.idjag(), client=[]), "no_client", None,
+                          "/token")
         self.refused("ID-JAG presented by a client without the jwt-bearer grant",
                      self.present_idjag(self.idjag(client_id=self.nogrant[0]),
                                         client=self.nogrant),
-                     400, "unauthorized_client")
+                     400, "unauthorized_client",
+                     ("token.refused", "may not use this grant type",
+                      {"client_id": self.nogrant[0]}))
         self.refused("ID-JAG request without assertion", self.present_idjag(None), 400,
-                     "invalid_request")
+                     "invalid_request",
+                     ("token.refused", "assertion is required", {"client_id": self.agent[0]}))
         self.refused("ID-JAG request with the assertion twice",
                      self.present_idjag(self.idjag(), extra_form=[("assertion", self.idjag())]),
-                     400, "invalid_request")
+                     400, "invalid_request",
+                     ("token.refused", "a parameter is repeated", {"client_id": None}))
+        self.refused("ID-JAG request naming two resources",
+                     self.present_idjag(self.idjag(), extra_form=[("resource", self.res1),
+                                                                  ("resource", self.res2)]),
+                     400, "invalid_target",
+                     ("token.refused", "one audience", {"client_id": None}))
         self.idjag_refused("of an issuer by a client not in --id-jag-clients",
                            self.present_idjag(self.idjag("nojit-es", iss=NOJIT, sub="alice-sub",
                                                          client_id=self.agent2[0]),
@@ -732,14 +763,20 @@ class Catalogue:
         tok = self.client_assertion()
         self.race("client assertion", lambda base: self.present_ca(self.ca_form(tok), base=base),
                   "ca")
-        # Malformed combinations (no assertion checked: no audit record expected).
-        def malformed(desc, r, status=400, error="invalid_request"):
-            self.ca_refused(desc, r, None, status, error)
+        # Malformed combinations and refusals before any assertion is checked: audited too,
+        # with no client_id unless the client is one of ours.
+        def malformed(desc, r, reason="request", status=400, error="invalid_request",
+                      client_id=None):
+            self.ca_refused(desc, r, reason, status, error, client_id=client_id,
+                            endpoint="/token")
+        guess = "guess-" + uuid.uuid4().hex
+        self.never_audited.append(guess)
         malformed("with a Basic header too",
-                  self.present_ca(self.ca_form(self.client_assertion()), basic=self.agent))
+                  self.present_ca(self.ca_form(self.client_assertion()),
+                                  basic=(self.agent[0], guess)))
         malformed("with client_secret too",
                   self.present_ca(self.ca_form(self.client_assertion()) +
-                                  [("client_secret", "x")]))
+                                  [("client_secret", guess)]))
         malformed("without client_assertion_type",
                   self.present_ca([("client_assertion", self.client_assertion())]))
         malformed("client_assertion_type without client_assertion",
@@ -750,24 +787,46 @@ class Catalogue:
         malformed("unsupported client_assertion_type",
                   self.present_ca([("client_assertion_type", "urn:example:saml"),
                                    ("client_assertion", self.client_assertion())]),
-                  401, "invalid_client")
+                  "assertion_type", 401, "invalid_client")
         malformed("by a secret client",
                   self.present_ca(self.ca_form(self.client_assertion(iss=self.agent[0],
                                                                      sub=self.agent[0]),
-                                               self.agent[0])), 401, "invalid_client")
+                                               self.agent[0])),
+                  "method", 401, "invalid_client", self.agent[0])
+        nobody = "no-such-client-" + uuid.uuid4().hex
+        self.never_audited.append(nobody)
         malformed("for an unknown client",
-                  self.present_ca(self.ca_form(self.client_assertion(iss="no-such-client",
-                                                                     sub="no-such-client"))),
-                  401, "invalid_client")
+                  self.present_ca(self.ca_form(self.client_assertion(iss=nobody, sub=nobody))),
+                  "unknown_client", 401, "invalid_client")
         malformed("without iss or client_id",
                   self.present_ca(self.ca_form(self.client_assertion(iss=DROP))),
-                  401, "invalid_client")
-        self.refused("a key client presenting a secret",
-                     self.present_ca([], basic=(kc["es"], "guess")), 401, "invalid_client",
-                     None, "ca")
-        self.refused("a key client presenting nothing",
-                     self.present_ca([("client_id", kc["es"])]), 401, "invalid_client",
-                     None, "ca")
+                  "no_client", 401, "invalid_client")
+        self.auth_refused("a key client presenting a secret",
+                          self.present_ca([], basic=(kc["es"], guess)), "method", kc["es"],
+                          "/token")
+        self.auth_refused("a key client presenting nothing",
+                          self.present_ca([("client_id", kc["es"])]), "method", kc["es"],
+                          "/token")
+        # Secrets at /token: wrong, missing, for no client.
+        wrong = "wrong-secret-" + uuid.uuid4().hex
+        self.never_audited.append(wrong)
+        self.auth_refused("a wrong client secret (Basic) at /token",
+                          self.present_ca([], basic=(self.nogrant[0], wrong)), "secret",
+                          self.nogrant[0], "/token")
+        self.auth_refused("a wrong client secret (client_secret_post) at /token",
+                          self.present_ca([("client_id", self.nogrant[0]),
+                                           ("client_secret", wrong)]), "secret",
+                          self.nogrant[0], "/token")
+        self.auth_refused("a secret client presenting no secret at /token",
+                          self.present_ca([("client_id", self.nogrant[0])]), "no_secret",
+                          self.nogrant[0], "/token")
+        self.auth_refused("a secret for an unknown client at /token",
+                          self.present_ca([], basic=(nobody, wrong)), "unknown_client", None,
+                          "/token")
+        self.auth_refused("malformed Basic credentials at /token",
+                          self.http.post(self.issuer, "/token", [
+                              ("grant_type", "client_credentials")], authorization="Basic !!!"),
+                          "basic", None, "/token")
 
     # -- /introspect and /revoke --
     def introspect_revoke(self):
@@ -801,7 +860,25 @@ class Catalogue:
             "/introspect", extra=[("token", tok or "x")]), "alg")
         self.ca_refused("at /revoke, wrong typ", self.present_ca(
             self.ca_form(self.client_assertion("ed", header={"typ": IDJAG_TYP})), "/revoke",
-            extra=[("token", tok or "x")]), "typ")
+            extra=[("token", tok or "x")]), "typ", client_id=kc["ed"], endpoint="/revoke")
+        self.ca_refused("at /introspect, signed by another key", self.present_ca(
+            self.ca_form(self.client_assertion("es", key="evil-es",
+                                               header={"kid": self.keys.kid("kc-es")})),
+            "/introspect", extra=[("token", tok or "x")]), "signature", client_id=kc["es"],
+            endpoint="/introspect")
+        wrong = "wrong-secret-" + uuid.uuid4().hex
+        nobody = "no-such-client-" + uuid.uuid4().hex
+        self.never_audited += [wrong, nobody]
+        for path in ("/introspect", "/revoke"):
+            self.auth_refused(f"a wrong client secret at {path}",
+                              self.present_ca([], path, extra=[("token", tok or "x")],
+                                              basic=(self.agent[0], wrong)),
+                              "secret", self.agent[0], path)
+            self.auth_refused(f"an unknown client at {path}",
+                              self.present_ca([("client_id", nobody),
+                                               ("client_secret", wrong)], path,
+                                              extra=[("token", tok or "x")]),
+                              "unknown_client", None, path)
         r = self.present_ca(self.ca_form(self.client_assertion("ed")), "/revoke",
                             extra=[("token", tok or "x")])
         self.expect[r.addr] = ("revoke", None, False)
@@ -841,18 +918,37 @@ class Catalogue:
                 issued += events.count("token.issued")
                 continue
             if audit is not None:
-                event, reason = audit
+                event, reason = audit[0], audit[1]
+                want = audit[2] if len(audit) > 2 else {}
                 found = [r for r in recs if r.get("event") == event]
-                ok = (len(found) == 1 and re.search(reason, found[0].get("reason") or "") and
+                ok = (len(found) == 1 and found[0].get("outcome") == "refused" and
+                      re.search(reason, found[0].get("reason") or "") and
                       "token.issued" not in events)
-                line = checked.setdefault((desc, event, reason), [True, []])
+                if ok and "client_id" in want:
+                    ok = found[0].get("client_id") == want["client_id"]
+                if ok and "endpoint" in want:
+                    try:
+                        detail = json.loads(found[0].get("detail") or "{}")
+                    except ValueError:
+                        detail = {}
+                    ok = detail.get("endpoint") == want["endpoint"]
+                shown = reason + "".join(
+                    f", {k} {'none' if v is None else 'the client' if k == 'client_id' else v}"
+                    for k, v in sorted(want.items()))
+                line = checked.setdefault((desc, event, shown), [True, []])
                 if not ok:
                     line[0] = False
                     line[1].append(f"{addr}: records {json.dumps(recs)}")
             elif "token.issued" in events:
                 self.result(False, f"audit: {desc}: no token.issued", json.dumps(recs))
         for (desc, event, reason), (ok, diag) in checked.items():
-            self.result(ok, f"audit: {desc}: {event} /{reason}/", "\n".join(diag))
+            self.result(ok, f"audit: {desc}: {event} refused /{reason}/", "\n".join(diag))
+        text = json.dumps(records)
+        leaked = [s for s in self.never_audited if s in text]
+        self.result(not leaked, "audit: no wrong secret nor unknown client_id in any record",
+                    f"found {leaked}")
+        self.result(re.search(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ", text) is None,
+                    "audit: no assertion in any record")
         accepted = self.counts["idjag_accepted"] + self.counts["ca_accepted"]
         self.result(issued == accepted,
                     f"audit: exactly one token.issued per accepted request ({accepted})",

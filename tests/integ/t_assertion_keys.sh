@@ -106,4 +106,42 @@ MS=$(( ($(date +%s%N) - START) / 1000000 ))
 [ "$MS" -lt 2000 ]
 ok $? "answered at once: the failure is remembered (${MS} ms)"
 like "$(cat "$T/serve.log")" "ID-JAG issuer dead: its keys are unavailable" "the log says why"
+
+# ---- https: an http --jwks-uri only with allow_insecure_issuer, and certificates checked ----
+# (Everything above runs with allow_insecure_issuer, as lib.sh sets it for a local issuer.)
+start_https_fixture
+cp "$T/idp1.jwks" "$FIXTURE_DIR/idp.json"
+cp "$T/kc1.jwks" "$FIXTURE_DIR/client.json"
+TLS=https://127.0.0.1:$FIXTURE_PORT
+OUT=$(MCP_AUTHD_ALLOW_INSECURE_ISSUER=false authd idp add plain --issuer https://plain.example.com \
+	--jwks-uri "$WWW/idp.json" --id-jag --jit --allow-private 2>&1)
+is "$?" 1 "idp add: an http --jwks-uri is refused without allow_insecure_issuer"
+like "$OUT" "--jwks-uri: .*must use https" "saying it must be https"
+is "$(authd --json idp list | jq '[.[] | select(.name == "plain")] | length')" 0 "and adds nothing"
+MCP_AUTHD_ALLOW_INSECURE_ISSUER=false authd idp add tls --issuer https://tls.example.com \
+	--jwks-uri "$TLS/idp.json" --id-jag --jit --allow-private >/dev/null
+is "$?" 0 "an https --jwks-uri is accepted"
+is "$(authd --json idp list | jq -r '.[] | select(.name == "tls") | .jwks_uri')" "$TLS/idp.json" \
+	"and stored as given"
+OUT=$(MCP_AUTHD_ALLOW_INSECURE_ISSUER=false authd --json client add --name Plain \
+	--jwks-uri "$WWW/client.json" --resource "$RES" 2>&1)
+is "$?" 1 "client add: an http --jwks-uri is refused without allow_insecure_issuer"
+like "$OUT" "--jwks-uri: .*must use https" "saying so"
+OUT=$(MCP_AUTHD_ALLOW_INSECURE_ISSUER=false authd --json client add --name Tls \
+	--jwks-uri "$TLS/client.json" --resource "$RES")
+is "$?" 0 "an https one is accepted"
+TLS_KC=$(jq -r .client_id <<<"$OUT")
+# The fixture's certificate is self-signed: nothing the server trusts for upstream fetches
+# vouches for it (cimd_ca_file is for client metadata documents only), so the keys are
+# unavailable and the ID-JAG refused, and no JWKS is read over that connection.
+present "$(id_jag idp1 https://tls.example.com)"
+is "$STATUS/$(jqr .error)" 400/invalid_grant \
+	"an ID-JAG whose issuer's https JWKS has an untrusted certificate: invalid_grant"
+like "$(jqr .error_description)" "keys are unavailable" "its keys are unavailable"
+like "$(cat "$T/serve.log")" "ID-JAG issuer tls: its keys are unavailable: .*(SSL|certificate)" \
+	"the log names the certificate"
+cc "$(KC=$TLS_KC client_assertion kc1)"
+is "$STATUS/$(jqr .error)" 401/invalid_client "so is a key client's assertion: invalid_client"
+is "$(cat "$FIXTURE_DIR/requests.log" 2>/dev/null | grep -c 'json$')" 0 \
+	"no request reached the fixture: the handshakes failed first"
 done_testing

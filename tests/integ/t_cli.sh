@@ -5,6 +5,11 @@
 authd >/dev/null 2>&1; is $? 2 "no command is misuse (2)"
 authd frobnicate >/dev/null 2>&1; is $? 2 "unknown command is misuse (2)"
 authd --help | grep -q "token mint"; ok $? "--help lists the commands"
+# Every form the man page documents (man/mcp-authd.8), the key-based ones included.
+like "$(authd --help)" 'idp add NAME --issuer URL \(--jwks-uri URL \| --jwks-file F\) --id-jag' \
+	"--help lists idp add for ID-JAG issuers"
+like "$(authd --help)" '--id-jag-clients "id1 id2"' "with --id-jag-clients"
+like "$(authd --help)" '\[--jwks-file F \| --jwks-uri URL\]' "and client add with keys"
 authd user list >/dev/null 2>"$T/err"; is $? 1 "command without a database is a user error (1)"
 like "$(cat "$T/err")" "run 'mcp-authd init" "and says how to fix it"
 is "$(wc -l <"$T/err" | tr -d ' ')" 1 "in one line"

@@ -234,8 +234,12 @@ is "$(count '.event == "token.exchanged"')" 3 "one record per exchange"
 is "$(jq -c '[.[] | select(.event == "token.exchanged")][-1].act' "$T/audit.json")" \
 	"{\"sub\":\"$SB_ID\",\"act\":{\"sub\":\"$SA_ID\"}}" "the act chain is recorded"
 [ "$(count '.event == "token.refused"')" -ge 15 ]; ok $? "refusals audited"
-is "$(count '.event == "token.refused" and (.reason | test("audience"))')" 2 \
+is "$(count '.event == "token.refused" and (.reason | test("its audience is not"))')" 2 \
 	"both confused deputy attempts are audited with their reason"
+# Refused before the grant ran, and still recorded, with the grant it was for.
+is "$(count '.event == "token.refused" and (.reason | test("one audience")) and
+	(.detail | fromjson | .grant_type == "client_credentials")')" 1 \
+	"a request naming two resources is audited too"
 is "$(count '.event == "token.revoked"')" 3 "revocations audited"
 is "$(count '.event == "token.issued" and .reason == "token mint (command line)"')" 3 \
 	"command-line mints audited"

@@ -164,6 +164,43 @@ jag_check(EVP_PKEY *key, const json_t *jwks, const char *header, const char *ext
 	return r;
 }
 
+/* The edges of time, each checked for both kinds of JWT: the skew (30 s) and the lifetime
+ * (300 s) are fixed, and a check written as < where <= was meant moves an edge by one. */
+#define NO_NBF (-1000000)
+static const struct {
+	int exp, iat, nbf;         /* seconds from now; nbf NO_NBF: left out */
+	enum assertion_refusal want;
+	const char *what;
+} edges[] = {
+	{-29, -60, NO_NBF, ASSERTION_OK, "exp = now-29: expired, within the skew"},
+	{-30, -60, NO_NBF, ASSERTION_EXPIRED, "exp = now-30: refused (30 s past exp)"},
+	{-31, -60, NO_NBF, ASSERTION_EXPIRED, "exp = now-31: refused"},
+	{60, 30, NO_NBF, ASSERTION_OK, "iat = now+30: within the skew"},
+	{60, 31, NO_NBF, ASSERTION_IAT, "iat = now+31: refused"},
+	{60, 0, 30, ASSERTION_OK, "nbf = now+30: within the skew"},
+	{60, 0, 31, ASSERTION_IAT, "nbf = now+31: refused"},
+	{330, 0, NO_NBF, ASSERTION_OK, "exp = now+330 (lifetime 300 + skew): accepted"},
+	{331, 0, NO_NBF, ASSERTION_LIFETIME, "exp = now+331: refused"},
+	{30, -300, NO_NBF, ASSERTION_OK, "exp - iat = 330: accepted"},
+	{30, -301, NO_NBF, ASSERTION_LIFETIME, "exp - iat = 331: refused"},
+	{11, 10, NO_NBF, ASSERTION_OK, "exp one second after iat"},
+	{10, 10, NO_NBF, ASSERTION_LIFETIME, "exp = iat: refused (exp after iat)"},
+	{5, 20, NO_NBF, ASSERTION_LIFETIME, "exp before iat, both within the skew: refused"},
+};
+
+/* The time claims of edges[i] as a JSON object text. */
+static void
+edge_claims(size_t i, char *out, size_t n)
+{
+	int len = snprintf(out, n, "{\"exp\":%lld,\"iat\":%lld", (long long)(now + edges[i].exp),
+	    (long long)(now + edges[i].iat));
+
+	if (edges[i].nbf != NO_NBF)
+		len += snprintf(out + len, n - (size_t)len, ",\"nbf\":%lld",
+		    (long long)(now + edges[i].nbf));
+	snprintf(out + len, n - (size_t)len, "}");
+}
+
 #define ES "{\"alg\":\"ES256\",\"kid\":\"k0\"}"
 #define JAG_HDR "{\"alg\":\"ES256\",\"kid\":\"k0\",\"typ\":\"oauth-id-jag+jwt\"}"
 
@@ -302,7 +339,8 @@ main(void)
 
 		snprintf(x, sizeof(x), "{\"exp\":%lld}", (long long)(now - 31));
 		is_int(client_check(ec, jwks, ES, x), ASSERTION_EXPIRED, "expired beyond the skew");
-		snprintf(x, sizeof(x), "{\"exp\":%lld}", (long long)(now - 10));
+		snprintf(x, sizeof(x), "{\"exp\":%lld,\"iat\":%lld}", (long long)(now - 10),
+		    (long long)(now - 60));
 		is_int(client_check(ec, jwks, ES, x), ASSERTION_OK, "expired within the skew");
 		snprintf(x, sizeof(x), "{\"exp\":%lld}", (long long)(now + 600));
 		is_int(client_check(ec, jwks, ES, x), ASSERTION_LIFETIME, "exp 10 minutes ahead");
@@ -348,6 +386,32 @@ main(void)
 		free(claims);
 		free(hb);
 		free(pb);
+	}
+	{
+		/* The refused alg is named back only when it is short printable ASCII: a cut
+		 * multibyte character or a quote would make the answer's and the audit record's
+		 * string invalid. */
+		static const char *const algs[] = {"HS256", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9",
+		    "A\\u0022B", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL};
+		int i;
+
+		for (i = 0; algs[i] != NULL; i++) {
+			char hdr[200], *claims = client_claims(""), *hb, *pb = b64(claims), in[4096];
+			json_t *o = NULL;
+
+			snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"kid\":\"k0\"}", algs[i]);
+			hb = b64(hdr);
+			snprintf(in, sizeof(in), "%s.%s.c2lnbmF0dXJl", hb, pb);
+			is_int(client_assertion_check(in, jwks, "c1", ISSUER, ENDPOINT, now, &o, err,
+				   sizeof(err)),
+			    ASSERTION_ALG, "alg %d refused", i);
+			ok(i == 0 ? strstr(err, "alg HS256 is not") != NULL
+				  : strstr(err, "alg (not shown) is not") != NULL,
+			    "alg %d: %s", i, err);
+			free(claims);
+			free(hb);
+			free(pb);
+		}
 	}
 	{
 		/* Duplicate members in the payload: refused, not "last one wins". */
@@ -465,6 +529,22 @@ main(void)
 	ok(idjag_client_allowed(NULL, "c1"), "no --id-jag-clients: every client");
 	ok(idjag_client_allowed("c0 c1", "c1"), "a listed client");
 	ok(!idjag_client_allowed("c0 c11", "c1"), "an unlisted client (no prefix match)");
+
+	/* ---- the edges of time ---- */
+	{
+		char x[200];
+		size_t i;
+
+		for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+			edge_claims(i, x, sizeof(x));
+			is_int(client_check(ec, jwks, ES, x), edges[i].want, "client assertion: %s",
+			    edges[i].what);
+			memset(&g, 0, sizeof(g));
+			is_int(jag_check(ec, jwks, JAG_HDR, x, &g), edges[i].want, "ID-JAG: %s",
+			    edges[i].what);
+			idjag_clear(&g);
+		}
+	}
 
 	/* ---- replay keys ---- */
 	assertion_replay_key("client", "c1", "j", k1);
