@@ -10,8 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "jose/jwks.h"
+#include "net/fetch.h"
 #include "oauth/issuer.h"
 #include "oauth/resource.h"
 #include "util/log.h"
@@ -209,6 +211,14 @@ cli_config_load(struct cli *c)
 	}
 	if (log_level_parse(c->cfg.log_level, &level) == 0)
 		log_set_level(level);
+	/* Every command that reaches out (serve, idp add's discovery) trusts the same CAs;
+	 * a bundle that cannot be read is said now, not as a failed handshake later. */
+	if (c->cfg.outbound_ca_file != NULL) {
+		if (access(c->cfg.outbound_ca_file, R_OK) != 0)
+			return cli_fail("outbound_ca_file: cannot read %s: %s",
+			    c->cfg.outbound_ca_file, strerror(errno));
+		net_set_ca_file(c->cfg.outbound_ca_file);
+	}
 	return EXIT_OK;
 }
 

@@ -160,6 +160,14 @@ resolve_pinned(const struct uri_http *u, int default_port, const struct net_poli
 	return 0;
 }
 
+static const char *default_ca_file;
+
+void
+net_set_ca_file(const char *path)
+{
+	default_ca_file = path;
+}
+
 int
 net_fetch(const struct net_request *req, const struct net_policy *p, struct net_response *out,
     char *err, size_t errlen)
@@ -218,8 +226,8 @@ net_fetch(const struct net_request *req, const struct net_policy *p, struct net_
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &h);
 	if (req->form != NULL)
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->form);
-	if (p->ca_file != NULL)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, p->ca_file);
+	if (p->ca_file != NULL || default_ca_file != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, p->ca_file ? p->ca_file : default_ca_file);
 	cc = curl_easy_perform(curl);
 	if (s.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(err, errlen, "the answer is larger than %zu bytes", p->max_bytes);

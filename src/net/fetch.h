@@ -14,7 +14,7 @@ struct sockaddr;
 struct net_policy {
 	int allow_private;       /* loopback, private, link-local addresses (on-premises, tests) */
 	int allow_http;          /* http:// URLs too (allow_insecure_issuer) */
-	const char *ca_file;     /* an extra CA bundle, or NULL */
+	const char *ca_file;     /* the CA bundle to trust, or NULL (net_set_ca_file's) */
 	size_t max_bytes;        /* largest body read */
 	long timeout_ms;         /* the whole exchange */
 };
@@ -34,6 +34,11 @@ struct net_response {
 	char cache_control[256];
 	char content_type[128];
 };
+
+/* The CA bundle (PEM) that https fetches trust when their policy names none, in place of
+ * the system's (outbound_ca_file: an enterprise's own PKI); NULL: the system's. Set once,
+ * before any fetch; the string must outlive them. */
+void net_set_ca_file(const char *path);
 
 /* Is the address one a fetch must not reach unless the policy allows private ones:
  * loopback, private, link-local, CGNAT, multicast, unspecified (IPv4-mapped included)? */

@@ -67,6 +67,7 @@ static const struct cfg_key keys[] = {
 	{"cimd_allow_private", T_BOOL, S(cimd_allow_private), "false", NULL, 0, 1, 0},
 	{"cimd_allowed_domains", T_STRING, S(cimd_allowed_domains), NULL, NULL, 0, 0, 0},
 	{"cimd_ca_file", T_STRING, S(cimd_ca_file), NULL, NULL, 0, 0, 0},
+	{"outbound_ca_file", T_STRING, S(outbound_ca_file), NULL, NULL, 0, 0, 0},
 	{"registration_rate", T_INT, S(registration_rate), "20", NULL, 0, 1000000, 0},
 	{"max_connections_per_ip", T_INT, S(max_connections_per_ip), "256", NULL, 0, 100000, 0},
 	{"connection_timeout", T_DURATION, S(connection_timeout), "30", NULL, 1, 3600, 0},

@@ -41,6 +41,7 @@ struct config {
 	int64_t cimd_allow_private;
 	char *cimd_allowed_domains;
 	char *cimd_ca_file;
+	char *outbound_ca_file;
 	int64_t registration_rate;
 	int64_t max_connections_per_ip;
 	int64_t connection_timeout;

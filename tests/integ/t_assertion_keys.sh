@@ -131,9 +131,9 @@ OUT=$(MCP_AUTHD_ALLOW_INSECURE_ISSUER=false authd --json client add --name Tls \
 	--jwks-uri "$TLS/client.json" --resource "$RES")
 is "$?" 0 "an https one is accepted"
 TLS_KC=$(jq -r .client_id <<<"$OUT")
-# The fixture's certificate is self-signed: nothing the server trusts for upstream fetches
-# vouches for it (cimd_ca_file is for client metadata documents only), so the keys are
-# unavailable and the ID-JAG refused, and no JWKS is read over that connection.
+# The fixture's certificate is self-signed: nothing the server trusts (the system's CAs)
+# vouches for it, so the keys are unavailable and the ID-JAG refused, and no JWKS is read
+# over that connection.
 present "$(id_jag idp1 https://tls.example.com)"
 is "$STATUS/$(jqr .error)" 400/invalid_grant \
 	"an ID-JAG whose issuer's https JWKS has an untrusted certificate: invalid_grant"
@@ -144,4 +144,22 @@ cc "$(KC=$TLS_KC client_assertion kc1)"
 is "$STATUS/$(jqr .error)" 401/invalid_client "so is a key client's assertion: invalid_client"
 is "$(cat "$FIXTURE_DIR/requests.log" 2>/dev/null | grep -c 'json$')" 0 \
 	"no request reached the fixture: the handshakes failed first"
+
+# ---- outbound_ca_file: the enterprise's own CA, for every outbound fetch ----
+OUT=$(MCP_AUTHD_OUTBOUND_CA_FILE=$T/no-such.pem authd check-config 2>&1)
+is "$?" 1 "an outbound_ca_file that cannot be read stops the command"
+like "$OUT" "outbound_ca_file: cannot read .*no-such.pem" "naming the file"
+stop_serve
+MCP_AUTHD_OUTBOUND_CA_FILE=$FIXTURE_CA start_serve ||
+	{ echo "Bail out! the server does not start with outbound_ca_file"; exit 1; }
+present "$(id_jag idp1 https://tls.example.com)"
+is "$STATUS" 200 "with outbound_ca_file naming the fixture's CA, an ID-JAG verified against the https JWKS: 200"
+jwt_json "$(jqr .access_token)" | jq -e --arg a "$RES" '.aud == $a' >/dev/null
+ok $? "  a token for the resource"
+cc "$(KC=$TLS_KC client_assertion kc1)"
+is "$STATUS" 200 "and a key client whose JWKS is at that https URL authenticates: 200"
+is "$(grep -c 'idp.json$' "$FIXTURE_DIR/requests.log")/$(grep -c 'client.json$' "$FIXTURE_DIR/requests.log")" \
+	1/1 "each JWKS was fetched once, over https"
+present "$(id_jag idp2 https://tls.example.com)"
+is "$STATUS/$(jqr .error)" 400/invalid_grant "a CA that is trusted does not make a foreign key good"
 done_testing
