@@ -79,18 +79,11 @@ refuse(struct request *req, enum MHD_Result *result, enum oauth_error e, const c
     const char *reason, const char *why)
 {
 	struct store *st = app_store(req->app);
-	struct store_audit a;
 	json_t *d = json_pack("{s:s, s:s}", "error", why, "endpoint", req->path);
 
-	memset(&a, 0, sizeof(a));
-	a.ts = (int64_t)time(NULL);
-	a.event = "client.auth_refused";
-	a.outcome = "refused";
-	a.reason = reason;
-	a.client_id = client_id;
-	a.remote_addr = req->remote_addr;
 	if (st != NULL)
-		audit_submit_detail(req->app->audit, st, &a, d);
+		audit_submit_refusal(req->app->audit, st, "client.auth_refused", reason, client_id,
+		    req->remote_addr, d);
 	json_decref(d);
 	return fail(req, result, e, why);
 }

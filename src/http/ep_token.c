@@ -97,20 +97,13 @@ refuse_grant(struct request *req, const char *label, const char *client_id, enum
     const char *why)
 {
 	struct store *st = app_store(req->app);
-	struct store_audit a;
 	json_t *d;
 
 	if (st == NULL || strcmp(label, "none") == 0 || strcmp(label, "unsupported") == 0)
 		return reply_oauth_error(req, e, why);
 	d = json_pack("{s:s}", "grant_type", label);
-	memset(&a, 0, sizeof(a));
-	a.ts = (int64_t)time(NULL);
-	a.event = "token.refused";
-	a.outcome = "refused";
-	a.reason = why;
-	a.client_id = client_id;
-	a.remote_addr = req->remote_addr;
-	audit_submit_detail(req->app->audit, st, &a, d);
+	audit_submit_refusal(req->app->audit, st, "token.refused", why, client_id,
+	    req->remote_addr, d);
 	json_decref(d);
 	return reply_oauth_error(req, e, why);
 }

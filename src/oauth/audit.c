@@ -344,3 +344,19 @@ audit_submit_detail(struct audit_sink *s, struct store *st, const struct store_a
 	free(text);
 	return rc;
 }
+
+int
+audit_submit_refusal(struct audit_sink *s, struct store *st, const char *event,
+    const char *reason, const char *client_id, const char *remote_addr, const json_t *detail)
+{
+	struct store_audit a;
+
+	memset(&a, 0, sizeof(a));
+	a.ts = (int64_t)time(NULL);
+	a.event = event;
+	a.outcome = "refused";
+	a.reason = reason;
+	a.client_id = client_id;
+	a.remote_addr = remote_addr;
+	return audit_submit_detail(s, st, &a, detail);
+}

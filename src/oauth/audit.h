@@ -37,6 +37,11 @@ int audit_submit(struct audit_sink *sink, struct store *st, const struct store_a
 int audit_submit_detail(struct audit_sink *sink, struct store *st, const struct store_audit *a,
     const json_t *detail);
 
+/* A refusal made before anyone is known (outcome "refused", now): event, reason, the
+ * client when it is one of ours (else NULL), the caller's address and the detail. */
+int audit_submit_refusal(struct audit_sink *sink, struct store *st, const char *event,
+    const char *reason, const char *client_id, const char *remote_addr, const json_t *detail);
+
 /* Commit what is queued and stop the writer (before the database closes). */
 void audit_sink_stop_writer(struct audit_sink *sink);
 
