@@ -87,6 +87,8 @@ try {
 	const page = await ctx1.newPage();
 	watch(page);
 	await page.goto(authorizeUrl('pw-state'), { waitUntil: 'load' });
+	await page.waitForSelector('#username', { timeout: 15000 });
+	result.login_url = page.url();
 	await page.screenshot({ path: `${SHOTS}/login.png`, fullPage: true });
 	result.login_title = await page.title();
 	result.keyboard = await tabPass(page);
@@ -132,6 +134,9 @@ try {
 	await ctx2.close();
 } catch (e) {
 	result.failure = String(e && e.stack ? e.stack : e);
+	// Where the browser was when it failed, for the test's diagnostics.
+	for (const p of await browser.pages().catch(() => []))
+		(result.failure_pages ??= []).push({ url: p.url(), title: await p.title().catch((t) => String(t)) });
 } finally {
 	await browser.close();
 	client.close();

@@ -40,9 +40,22 @@ printf 'corp-secret-1\n' | authd idp add corp --issuer "http://127.0.0.1:$IDP_PO
 authd idp map corp --group eng --resource "$RES" --scopes files:read >/dev/null
 start_serve
 
-out=$(cd "$IOP" && ISSUER=$ISSUER CLIENT_ID=$APP RESOURCE=$RES CALLBACK_PORT=$CB_PORT \
-	USERNAME=alice PASSWORD=hunter2-hunter2 IDP_LOGIN=carol SHOTS=$SHOTS \
-	timeout 120 "$NODE" chromium_flow.mjs 2>"$T/chromium.err")
+browse() {
+	(cd "$IOP" && ISSUER=$ISSUER CLIENT_ID=$APP RESOURCE=$RES CALLBACK_PORT=$CB_PORT \
+		USERNAME=alice PASSWORD=hunter2-hunter2 IDP_LOGIN=carol SHOTS=$SHOTS \
+		timeout 120 "$NODE" chromium_flow.mjs 2>"$T/chromium.err")
+}
+out=$(browse)
+# A browser on a loaded two-core machine (the suite runs two tests at a time) has been
+# seen to lose its first page once in many runs, in the -Werror pass of a CI run and not
+# in its ASan pass. What it saw is kept in the log; the whole flow then runs once more,
+# and every check below is made on that second pass.
+if [ "$(echo "$out" | jq -r '.failure // "none"' 2>/dev/null)" != none ]; then
+	echo "# the first pass failed; what it saw:"
+	echo "$out" | jq '{failure, failure_pages, login_url, login_title}' 2>&1 | sed 's/^/#   /' | cut -c1-300
+	sed 's/^/#   stderr: /' "$T/chromium.err" | tail -20
+	out=$(browse)
+fi
 echo "$out" | jq . 2>/dev/null | sed 's/^/# /' | cut -c1-160
 is "$(echo "$out" | jq -r '.failure // "none"')" none "Chromium went through every page"
 like "$(echo "$out" | jq -r .login_title)" "^Sign in" "the login page"
