@@ -167,7 +167,7 @@ is "$(echo "$list" | jq -c '.[1] | [.client_secret, .jit, .link_verified_email, 
 case "$list$(authd idp list)" in *"$IDP_SECRET"*) ok 1 "the secret is never listed" ;;
 *) ok 0 "the secret is never listed" ;; esac
 db_dump "$T/dump"
-grep -qa "$IDP_SECRET" "$T/dump"; is $? 1 "nor kept in the clear in the database"
+grep -qa -- "$IDP_SECRET" "$T/dump"; is $? 1 "nor kept in the clear in the database"
 authd idp map corp --group eng --resource https://mcp.example.com/mcp --scopes files:read >/dev/null
 ok $? "idp map"
 authd idp map corp --group ops --resource https://mcp.example.com/mcp >/dev/null

@@ -283,10 +283,10 @@ LAST_TOKEN=$(jqr .access_token)
 # ---- nothing in clear ----
 db_dump "$T/dump"
 for secret in "$LAST_TOKEN" "$NEW_TOKEN" "$TPSEC"; do
-	grep -qF "$secret" "$T/dump"
+	grep -qF -- "$secret" "$T/dump"
 	is $? 1 "the database holds no third-party token nor client secret in clear (${secret:0:12}...)"
 done
-grep -qF "$LAST_TOKEN" "$T/serve.log"
+grep -qF -- "$LAST_TOKEN" "$T/serve.log"
 is $? 1 "nor the log"
 audit=$(authd --json audit tail -n 400)
 unlike "$audit" "$LAST_TOKEN" "nor the audit"

@@ -251,7 +251,7 @@ lagging_nodes() {
 	newest3=$(authd --json keys list | jq -r '[.[] | select(.state != "next")] | sort_by(.activated_at) | .[-3:][].kid')
 	for i in "$@"; do
 		k=$(kid_at "$i")
-		grep -qx "$k" <<<"$newest3" || echo "$i"
+		grep -qx -- "$k" <<<"$newest3" || echo "$i"
 	done
 }
 behind=$(lagging_nodes 1 2 3)

@@ -27,7 +27,7 @@ is "$(cfg | jq -r .rotate_every.source)" default "an unset key shows its default
 missing_from() { # missing_from FILE FORMAT: keys with no line matching FORMAT (printf %s)
 	local k
 	for k in $(cfg | jq -r 'keys[]'); do
-		grep -q "$(printf "$2" "$k")" "$1" || echo "$k"
+		grep -q -- "$(printf "$2" "$k")" "$1" || echo "$k"
 	done
 }
 is "$(missing_from "$TOP_SRCDIR/docs/operations.md" '^| `%s` |')" "" \
@@ -221,12 +221,12 @@ jti=$(jwt_json 2 "$(jqr .access_token)" | jq -r .jti)
 # The writer commits to the database first, then writes the line: under valgrind on
 # PostgreSQL that can take seconds. Wait (up to 30 s) until the record is in one file.
 for i in $(seq 1 600); do
-	cat "$T/audit.jsonl" "$T/audit.jsonl.1" 2>/dev/null | grep -q "$jti" && break
+	cat "$T/audit.jsonl" "$T/audit.jsonl.1" 2>/dev/null | grep -q -- "$jti" && break
 	sleep 0.05
 done
-grep -q "$jti" "$T/audit.jsonl"
+grep -q -- "$jti" "$T/audit.jsonl"
 ok $? "after SIGHUP the next record goes to a new file"
-grep -q "$jti" "$T/audit.jsonl.1"
+grep -q -- "$jti" "$T/audit.jsonl.1"
 is $? 1 "not to the rotated one"
 req GET "$BASE/readyz"
 is "$STATUS" 200 "still ready after the reload"
