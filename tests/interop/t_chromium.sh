@@ -46,9 +46,9 @@ browse() {
 		timeout 120 "$NODE" chromium_flow.mjs 2>"$T/chromium.err")
 }
 out=$(browse)
-# A browser on a loaded two-core machine (the suite runs two tests at a time) has been
-# seen to lose its first page once in many runs, in the -Werror pass of a CI run and not
-# in its ASan pass. What it saw is kept in the log; the whole flow then runs once more,
+# A browser on a loaded two-core machine (the suite runs two tests at a time) lost its
+# first page in the -Werror pass of a CI run, and not in that run's ASan pass nor in any
+# run of this test alone. What it saw is kept in the log; the whole flow then runs once more,
 # and every check below is made on that second pass.
 if [ "$(echo "$out" | jq -r '.failure // "none"' 2>/dev/null)" != none ]; then
 	echo "# the first pass failed; what it saw:"
