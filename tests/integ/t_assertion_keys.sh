@@ -99,8 +99,9 @@ is "$(fetches idp.json)" 2 "and asking for it refetches nothing (cool-down)"
 present "$(id_jag idp1 https://dead.example.com)"
 is "$STATUS/$(jqr .error)" 400/invalid_grant "an issuer whose JWKS cannot be fetched: invalid_grant"
 like "$(jqr .error_description)" "keys are unavailable" "saying so"
+JAG=$(id_jag idp1 https://dead.example.com) # made outside the timed part: python is slow to start
 START=$(date +%s%N)
-present "$(id_jag idp1 https://dead.example.com)"
+present "$JAG"
 is "$STATUS" 400 "again"
 MS=$(( ($(date +%s%N) - START) / 1000000 ))
 [ "$MS" -lt 2000 ]
