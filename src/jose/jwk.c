@@ -228,7 +228,7 @@ out:
 
 /* Decode a base64url JSON member into a BIGNUM; NULL when absent or bad. */
 static BIGNUM *
-member_bn(const json_t *jwk, const char *name, size_t *len_out)
+member_bn(const json_t *jwk, const char *name)
 {
 	unsigned char tmp[1024];
 	const char *s = json_string_value(json_object_get(jwk, name));
@@ -239,8 +239,6 @@ member_bn(const json_t *jwk, const char *name, size_t *len_out)
 		OPENSSL_cleanse(tmp, sizeof(tmp));
 		return NULL;
 	}
-	if (len_out != NULL)
-		*len_out = n;
 	/* tmp held a private member (d, p, q...): it does not stay on the stack. */
 	bn = BN_bin2bn(tmp, (int)n, NULL);
 	OPENSSL_cleanse(tmp, sizeof(tmp));
@@ -298,7 +296,7 @@ ec_from_json(const json_t *jwk, int want_private, EVP_PKEY **out)
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)))
 		goto out;
 	if (want_private) {
-		if ((d = member_bn(jwk, "d", NULL)) == NULL ||
+		if ((d = member_bn(jwk, "d")) == NULL ||
 		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d))
 			goto out;
 	}
@@ -356,12 +354,16 @@ rsa_from_json(const json_t *jwk, int want_private, EVP_PKEY **out)
 	};
 	BIGNUM *bns[8] = {NULL};
 	OSSL_PARAM_BLD *bld = NULL;
-	size_t i, nlen = 0;
+	size_t i;
 	int rc = -1;
 
-	if ((bns[0] = member_bn(jwk, "n", &nlen)) == NULL || (bns[1] = member_bn(jwk, "e", NULL)) == NULL)
+	if ((bns[0] = member_bn(jwk, "n")) == NULL || (bns[1] = member_bn(jwk, "e")) == NULL)
 		goto out;
-	if (nlen * 8 < RSA_MIN_BITS)
+	/* An RSA public key has an odd modulus of the size it claims (leading zero octets do
+	 * not count) and an odd exponent 3 <= e < n (RFC 8017 3.1); anything else is no key,
+	 * and e = 0 would not even export again. */
+	if (BN_num_bits(bns[0]) < RSA_MIN_BITS || !BN_is_odd(bns[0]) || !BN_is_odd(bns[1]) ||
+	    BN_is_one(bns[1]) || BN_cmp(bns[1], bns[0]) >= 0)
 		goto out;
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
 		goto out;
@@ -370,7 +372,7 @@ rsa_from_json(const json_t *jwk, int want_private, EVP_PKEY **out)
 		goto out;
 	if (want_private) {
 		for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
-			if ((bns[2 + i] = member_bn(jwk, priv[i].member, NULL)) == NULL ||
+			if ((bns[2 + i] = member_bn(jwk, priv[i].member)) == NULL ||
 			    !OSSL_PARAM_BLD_push_BN(bld, priv[i].param, bns[2 + i]))
 				goto out;
 		}

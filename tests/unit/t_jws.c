@@ -270,6 +270,80 @@ bad_jwks(void)
 	}
 }
 
+/* The public JWK of KEY with member NAME replaced by the base64url of RAW (LEN octets). */
+static json_t *
+rsa_jwk_with(EVP_PKEY *key, const char *name, const unsigned char *raw, size_t len)
+{
+	json_t *j = NULL;
+	char *v = b64url_encode_new(raw, len);
+
+	if (jwk_public_to_json(key, &j) != 0 || v == NULL) {
+		free(v);
+		return j;
+	}
+	json_object_set_new(j, name, json_string(v));
+	free(v);
+	return j;
+}
+
+/* RSA members that no key has: refused on import (a fuzzed header once carried e = 0,
+ * which imported and then could not be exported again). */
+static void
+bad_rsa_members(void)
+{
+	unsigned char n[257], e[4];
+	size_t nlen;
+	EVP_PKEY *key = NULL, *k = NULL;
+	json_t *j = NULL;
+	const char *n64;
+	int good;
+
+	if (jwk_generate(JWS_ALG_RS256, &key) != 0 || jwk_public_to_json(key, &j) != 0 ||
+	    (n64 = json_string_value(json_object_get(j, "n"))) == NULL ||
+	    b64url_decode(n64, strlen(n64), n, sizeof(n), &nlen) != 0) {
+		ok(0, "an RSA key to start from");
+		json_decref(j);
+		EVP_PKEY_free(key);
+		return;
+	}
+	json_decref(j);
+	j = rsa_jwk_with(key, "n", n, nlen);
+	good = jwk_from_json(j, 0, &k) == 0;
+	ok(good, "the generated %zu-octet modulus imports", nlen);
+	EVP_PKEY_free(k);
+	k = NULL;
+	json_decref(j);
+#define REFUSED(member, raw, len, what)                                                     \
+	do {                                                                                \
+		j = rsa_jwk_with(key, member, raw, len);                                    \
+		ok(j != NULL && jwk_from_json(j, 0, &k) != 0 && k == NULL, "RSA %s refused", what); \
+		EVP_PKEY_free(k);                                                           \
+		k = NULL;                                                                   \
+		json_decref(j);                                                             \
+	} while (0)
+	memset(e, 0, sizeof(e));
+	REFUSED("e", e, 3, "e = 0 (three zero octets)");
+	e[0] = 1;
+	REFUSED("e", e, 1, "e = 1");
+	e[0] = 2;
+	REFUSED("e", e, 1, "e = 2 (even)");
+	e[0] = 0;
+	e[1] = 1;
+	e[2] = 0;
+	REFUSED("e", e, 3, "e = 256 (even)");
+	REFUSED("e", n, nlen, "e = n");
+	n[nlen - 1] ^= 1;
+	REFUSED("n", n, nlen, "even modulus");
+	n[nlen - 1] ^= 1;
+	/* 256 octets but under 2048 bits: a leading zero octet does not make the key bigger. */
+	memmove(n + 1, n, nlen - 1);
+	n[0] = 0;
+	n[nlen - 1] |= 1;
+	REFUSED("n", n, nlen, "modulus of 2040 bits padded to 256 octets");
+#undef REFUSED
+	EVP_PKEY_free(key);
+}
+
 int
 main(void)
 {
@@ -279,6 +353,7 @@ main(void)
 	refusals();
 	thumbprints();
 	bad_jwks();
+	bad_rsa_members();
 	is_int(jws_alg_parse("ES256"), JWS_ALG_ES256, "alg names parse");
 	is_int(jws_alg_parse("es256"), JWS_ALG_NONE, "alg names are case-sensitive");
 	is_int(jws_alg_parse("none"), JWS_ALG_NONE, "none is no algorithm");
