@@ -206,6 +206,16 @@ jwt_json() {
 		base64 -d 2>/dev/null
 }
 
+# now_ms: the wall clock in milliseconds since the epoch. Bash's SECONDS counts whole
+# seconds, too coarse to time anything against the server's whole-second clock.
+now_ms() { date +%s%3N; }
+
+# sleep_until_ms EPOCH_MS: sleep until then (at once if it has passed).
+sleep_until_ms() {
+	local d=$(($1 - $(now_ms)))
+	if [ "$d" -gt 0 ]; then sleep "$((d / 1000)).$(printf '%03d' $((d % 1000)))"; fi
+}
+
 # until_ms LIMIT_MS COMMAND...: run COMMAND every 20 ms until it succeeds, at most
 # LIMIT_MS; ELAPSED_MS gets how long it took. Fails when time ran out. Changes made by
 # one process reach another's registry cache within a second (DESIGN.md §10.2): this is
@@ -213,13 +223,13 @@ jwt_json() {
 until_ms() {
 	local limit=$1 start now
 	shift
-	start=$(date +%s%3N)
+	start=$(now_ms)
 	while :; do
 		if "$@" >/dev/null 2>&1; then
-			ELAPSED_MS=$(($(date +%s%3N) - start))
+			ELAPSED_MS=$(($(now_ms) - start))
 			return 0
 		fi
-		now=$(date +%s%3N)
+		now=$(now_ms)
 		if [ $((now - start)) -ge "$limit" ]; then
 			ELAPSED_MS=$((now - start))
 			return 1

@@ -68,7 +68,6 @@ drill_cleanup() {
 	rm -rf "$PGROOT"
 }
 CLEANUP_EXTRA=drill_cleanup
-now_ms() { date +%s%3N; }
 
 # ---- 1. the clusters: P, database authd, S streaming from it in synchronous mode ----
 pg_cluster_init "$P_DIR" "wal_level = replica" "max_wal_senders = 5" ||
@@ -414,8 +413,7 @@ STOPPED_MS=$(now_ms) # P is gone: S is promoted now, and the nodes' resume time 
 pg_promote "$S_DIR" "$S_PORT"
 ok $? "P stopped in $((STOPPED_MS - STOP_MS)) ms, S promoted, accepting writes"
 PROMOTED_MS=$(now_ms)
-left=$((STOP_MS + LOAD_AFTER * 1000 - $(now_ms)))
-[ "$left" -gt 0 ] && sleep "$(awk -v l="$left" 'BEGIN { printf "%.3f", l / 1000 }')"
+sleep_until_ms $((STOP_MS + LOAD_AFTER * 1000))
 END_MS=$(now_ms)
 touch "$T/stop"
 wait "$LOADER"

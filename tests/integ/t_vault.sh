@@ -119,11 +119,6 @@ API_PORT=$(free_port)
 API_PID=$!
 CLEANUP_EXTRA='kill $API_PID $LOAD_PID 2>/dev/null'
 wait_http "http://127.0.0.1:$API_PORT/" || true
-now_ms() { date +%s%3N; }
-sleep_until_ms() { # sleep_until_ms EPOCH_MS
-	local d=$(($1 - $(now_ms)))
-	if [ "$d" -gt 0 ]; then sleep "$((d / 1000)).$(printf '%03d' $((d % 1000)))"; fi
-}
 # load: fetch the credential, then call the API with it, until $T/load.stop appears (at
 # most 30 s); one line per call: FETCH_START_MS KEY_PREFIX FETCH_STATUS API_START_MS
 # API_END_MS API_STATUS.
